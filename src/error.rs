@@ -1,0 +1,96 @@
+//! The library's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in a solve or while reading and writing files.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration value is missing, malformed or non-physical.
+    #[error("config: {key}: {message}")]
+    Config {
+        /// The dotted key, e.g. `model.phi_hat`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The integration produced a non-finite value.
+    #[error(
+        "diverged: non-finite {what} at time step {step} (t = {time}) of iteration {iteration}, \
+         member {member}; reduce grid.dt (more steps) or increase damping (solver.damping closer to 0)"
+    )]
+    Diverged {
+        /// Which quantity went non-finite.
+        what: String,
+        /// The time-step index.
+        step: usize,
+        /// The time of that step.
+        time: f64,
+        /// The iteration (1-based).
+        iteration: usize,
+        /// The population member where it began (or `-` for a kernel).
+        member: String,
+    },
+    /// The self-consistency iteration did not converge.
+    #[error(
+        "not converged after {iterations} iterations: residual {residual:.3e} > target {target:.3e} \
+         (Monte-Carlo noise floor {noise_floor:.3e}); increase solver.max_iterations, lower \
+         solver.damping, or enlarge population.size"
+    )]
+    NotConverged {
+        /// Iterations done.
+        iterations: usize,
+        /// Last residual.
+        residual: f64,
+        /// The residual that would have counted as converged.
+        target: f64,
+        /// Relative Monte-Carlo standard error of the kernels.
+        noise_floor: f64,
+    },
+    /// The run was interrupted (SIGINT/SIGTERM) after a checkpoint was written.
+    #[error(
+        "interrupted after iteration {iteration}; resume with: dmfe run --resume {checkpoint}"
+    )]
+    Interrupted {
+        /// Last completed iteration.
+        iteration: usize,
+        /// Path of the checkpoint to resume from.
+        checkpoint: PathBuf,
+    },
+    /// An HDF5 error, with the file it concerns.
+    #[error("HDF5 file {path}: {source}")]
+    Hdf5 {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: hdf5::Error,
+    },
+    /// An I/O error, with the file it concerns.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file is not one this program wrote, or lacks something expected.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// A configuration error for `key`.
+    pub fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,21 @@
+//! # dmfe
+//!
+//! Solvers of the mean-field theory of infinite-dimensional glasses and dense suspensions
+//! driven by global shear or by random local displacements (AQS and AQRD protocols), after
+//! Agoritsas, "Mean-field dynamics of infinite-dimensional particle systems: global shear
+//! versus random local forcing" (the paper; equation numbers cite it, and the spec in
+//! `shared/spec/` restates them).
+//!
+//! The crate splits what the physics is (the model: [`potential`], [`driving`],
+//! [`schedule`], [`noise`]), the problem (grid and parameters, in [`config`]) and the
+//! numerics ([`dynamics`], [`statics`]), joined by one `solve` call per solver.
+
+pub mod config;
+pub mod driving;
+pub mod error;
+pub mod noise;
+pub mod output;
+pub mod potential;
+pub mod schedule;
+
+pub use error::{Error, Result};

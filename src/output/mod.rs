@@ -1,0 +1,9 @@
+//! HDF5 output: a self-describing file writer (this module) and the layouts written by the
+//! dynamical and static solvers.
+
+mod writer;
+
+pub use writer::H5Writer;
+
+/// Value of the root attribute `dmfe_format` that marks files written by this program.
+pub const FORMAT_TAG: &str = "dmfe-1";

@@ -1,0 +1,224 @@
+//! A small HDF5 writer: every dataset gets `description`, `units` and named dimensions
+//! (`DIMENSION_LABELS`, read by h5py as `ds.dims[i].label`). The file is written under a
+//! temporary name and renamed when [`H5Writer::finish`] is called, so an interrupted write
+//! never leaves a partial file under the final name nor destroys an existing one.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use hdf5::types::VarLenUnicode;
+use ndarray::{ArrayView1, ArrayView2};
+
+use crate::error::{Error, Result};
+
+/// Writer of one output file (see the module docs).
+pub struct H5Writer {
+    file: Option<hdf5::File>,
+    tmp_path: PathBuf,
+    final_path: PathBuf,
+}
+
+fn vlu(s: &str) -> VarLenUnicode {
+    // Interior NULs cannot occur in our strings; replace them defensively.
+    VarLenUnicode::from_str(&s.replace('\0', " ")).expect("no NUL")
+}
+
+impl H5Writer {
+    /// Starts writing `path` (under the temporary name `path.tmp`). Fails with a clear error
+    /// when the directory does not exist or is not writable; an existing file at `path` is
+    /// left untouched until [`H5Writer::finish`].
+    pub fn create(path: &Path) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("output directory {} does not exist", dir.display()),
+                ),
+            });
+        }
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp_path = PathBuf::from(tmp);
+        let file = hdf5::File::create(&tmp_path).map_err(|source| Error::Hdf5 {
+            path: tmp_path.clone(),
+            source,
+        })?;
+        let w = H5Writer {
+            file: Some(file),
+            tmp_path,
+            final_path: path.to_path_buf(),
+        };
+        w.attr_str("/", "dmfe_format", super::FORMAT_TAG)?;
+        Ok(w)
+    }
+
+    fn file(&self) -> &hdf5::File {
+        self.file.as_ref().expect("file open until finish")
+    }
+
+    fn err(&self, source: hdf5::Error) -> Error {
+        Error::Hdf5 {
+            path: self.final_path.clone(),
+            source,
+        }
+    }
+
+    fn location(&self, path: &str) -> Result<hdf5::Location> {
+        let f = self.file();
+        if path == "/" || path.is_empty() {
+            return Ok((***f).clone());
+        }
+        if let Ok(g) = f.group(path) {
+            return Ok((*g).clone());
+        }
+        if let Ok(d) = f.dataset(path) {
+            return Ok((**d).clone());
+        }
+        // Create missing groups on the way.
+        let g = self.ensure_group(path)?;
+        Ok((*g).clone())
+    }
+
+    fn ensure_group(&self, path: &str) -> Result<hdf5::Group> {
+        let f = self.file();
+        let mut cur = String::new();
+        for part in path.trim_matches('/').split('/') {
+            cur.push('/');
+            cur.push_str(part);
+            if f.group(&cur).is_err() {
+                f.create_group(&cur).map_err(|e| self.err(e))?;
+            }
+        }
+        f.group(&cur).map_err(|e| self.err(e))
+    }
+
+    fn parent_group(&self, name: &str) -> Result<()> {
+        if let Some((parent, _)) = name.trim_start_matches('/').rsplit_once('/') {
+            self.ensure_group(parent)?;
+        }
+        Ok(())
+    }
+
+    fn describe(
+        &self,
+        ds: &hdf5::Dataset,
+        dims: &[&str],
+        units: &str,
+        description: &str,
+    ) -> Result<()> {
+        let e = |e| self.err(e);
+        ds.new_attr::<VarLenUnicode>()
+            .shape(())
+            .create("description")
+            .and_then(|a| a.write_scalar(&vlu(description)))
+            .map_err(e)?;
+        ds.new_attr::<VarLenUnicode>()
+            .shape(())
+            .create("units")
+            .and_then(|a| a.write_scalar(&vlu(units)))
+            .map_err(e)?;
+        let labels: Vec<VarLenUnicode> = dims.iter().map(|d| vlu(d)).collect();
+        ds.new_attr::<VarLenUnicode>()
+            .shape(labels.len())
+            .create("DIMENSION_LABELS")
+            .and_then(|a| a.write(&labels))
+            .map_err(e)?;
+        Ok(())
+    }
+
+    /// Writes a one-dimensional dataset `name` (groups are created as needed).
+    pub fn write_1d(
+        &self,
+        name: &str,
+        data: ArrayView1<f64>,
+        dim: &str,
+        units: &str,
+        description: &str,
+    ) -> Result<()> {
+        self.parent_group(name)?;
+        let ds = self
+            .file()
+            .new_dataset_builder()
+            .with_data(&data.to_owned())
+            .create(name)
+            .map_err(|e| self.err(e))?;
+        self.describe(&ds, &[dim], units, description)
+    }
+
+    /// Writes a two-dimensional dataset `name`, row index first (`dims[0]`).
+    pub fn write_2d(
+        &self,
+        name: &str,
+        data: ArrayView2<f64>,
+        dims: [&str; 2],
+        units: &str,
+        description: &str,
+    ) -> Result<()> {
+        self.parent_group(name)?;
+        let ds = self
+            .file()
+            .new_dataset_builder()
+            .with_data(&data.as_standard_layout().to_owned())
+            .create(name)
+            .map_err(|e| self.err(e))?;
+        self.describe(&ds, &dims, units, description)
+    }
+
+    /// Writes a UTF-8 string attribute `key` on the group or dataset `path`.
+    pub fn attr_str(&self, path: &str, key: &str, value: &str) -> Result<()> {
+        let loc = self.location(path)?;
+        loc.new_attr::<VarLenUnicode>()
+            .shape(())
+            .create(key)
+            .and_then(|a| a.write_scalar(&vlu(value)))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Writes a floating-point attribute `key` on the group or dataset `path`.
+    pub fn attr_f64(&self, path: &str, key: &str, value: f64) -> Result<()> {
+        let loc = self.location(path)?;
+        loc.new_attr::<f64>()
+            .shape(())
+            .create(key)
+            .and_then(|a| a.write_scalar(&value))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Writes an integer attribute `key` on the group or dataset `path`.
+    pub fn attr_u64(&self, path: &str, key: &str, value: u64) -> Result<()> {
+        let loc = self.location(path)?;
+        loc.new_attr::<u64>()
+            .shape(())
+            .create(key)
+            .and_then(|a| a.write_scalar(&value))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Flushes and closes the file, then renames it to its final name.
+    pub fn finish(mut self) -> Result<PathBuf> {
+        if let Some(f) = self.file.take() {
+            f.flush().map_err(|e| self.err(e))?;
+            drop(f);
+        }
+        std::fs::rename(&self.tmp_path, &self.final_path).map_err(|source| Error::Io {
+            path: self.final_path.clone(),
+            source,
+        })?;
+        Ok(self.final_path.clone())
+    }
+}
+
+impl Drop for H5Writer {
+    fn drop(&mut self) {
+        // Not finished: discard the temporary file, never the final one.
+        if let Some(f) = self.file.take() {
+            drop(f);
+            let _ = std::fs::remove_file(&self.tmp_path);
+        }
+    }
+}
