@@ -12,7 +12,9 @@
 
 pub mod config;
 pub mod driving;
+pub mod dynamics;
 pub mod error;
+pub mod linalg;
 pub mod noise;
 pub mod output;
 pub mod potential;

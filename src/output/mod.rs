@@ -1,8 +1,10 @@
 //! HDF5 output: a self-describing file writer (this module) and the layouts written by the
 //! dynamical and static solvers.
 
+mod run_file;
 mod writer;
 
+pub use run_file::{write_run, Provenance};
 pub use writer::H5Writer;
 
 /// Value of the root attribute `dmfe_format` that marks files written by this program.

@@ -1,0 +1,118 @@
+//! The dynamical solver: a population-based (Eissfeller-Opper) integrator of the dynamical
+//! mean-field equations, spec 1 (paper Eqs. (18)-(24)).
+//!
+//! The model ([`Model`]: potential, state point, noise, driving and strain schedule), the
+//! problem ([`Problem`]: model plus [`Grid`] and [`PopulationSpec`]) and the numerics
+//! ([`SolverSpec`]) meet in one call, [`solve`]. One iteration:
+//! 1. [`particle::solve_particle`] integrates the single-particle R, C and Delta_r with the
+//!    current kernels (spec 1.6);
+//! 2. [`population::average`] integrates the population of effective processes (spec 1.3)
+//!    with coloured noise (1.4) and each member's exact response (1.5), and averages them
+//!    into new kernels kappa, M_C, M_R and the observables (1.7);
+//! 3. [`solver`] mixes old and new kernels (damping) and checks the residual against the
+//!    Monte-Carlo noise floor, on causal time windows that double until they cover the grid.
+
+pub mod diagnostics;
+pub mod kernels;
+pub mod particle;
+pub mod population;
+pub mod response;
+pub mod sampling;
+pub mod solver;
+
+pub use kernels::Kernels;
+pub use sampling::PopulationSpec;
+pub use solver::{solve, solve_from, IterationReport, Observer, Solution, SolverSpec, SolverState};
+
+use crate::driving::Driving;
+use crate::noise::ExternalNoise;
+use crate::potential::Potential;
+use crate::schedule::StrainSchedule;
+
+/// What the physics is: potential, state point, noise and driving (spec 1.1-1.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Pair potential v(h).
+    pub potential: Potential,
+    /// Rescaled packing fraction phi_hat.
+    pub phi_hat: f64,
+    /// Rescaled friction zeta_hat.
+    pub zeta_hat: f64,
+    /// Bath temperature T.
+    pub temperature: f64,
+    /// Preparation temperature T0 of the equilibrium initial state.
+    pub t0: f64,
+    /// External noise kernel G_C.
+    pub noise: ExternalNoise,
+    /// Driving protocol (sets F).
+    pub driving: Driving,
+    /// Strain schedule gamma(t).
+    pub schedule: StrainSchedule,
+}
+
+impl Model {
+    /// gamma_eff(t) = gamma(t) sqrt(F), paper Eq. (22).
+    pub fn gamma_eff(&self, t: f64) -> f64 {
+        self.driving.gamma_eff(self.schedule.gamma(t))
+    }
+
+    /// The strain gamma(t) of the protocol (0 without driving).
+    pub fn gamma(&self, t: f64) -> f64 {
+        match self.driving {
+            Driving::None => 0.0,
+            _ => self.schedule.gamma(t),
+        }
+    }
+
+    /// log g_in(h0) = -v(h0)/T0, the equilibrium initial gap distribution (paper after
+    /// Eq. (19)).
+    pub fn log_g_in(&self, h0: f64) -> f64 {
+        -self.potential.v(h0) / self.t0
+    }
+
+    /// Standard deviation factor of the stress: sqrt(F), or 1 without driving (then the
+    /// stress is the unstrained shear-stress fluctuation, zero on average).
+    pub fn stress_scale(&self) -> f64 {
+        match self.driving {
+            Driving::None => 1.0,
+            d => d.variance().sqrt(),
+        }
+    }
+}
+
+/// The uniform time grid t_i = i dt, i = 0..=steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grid {
+    /// Time step dt.
+    pub dt: f64,
+    /// Number of steps; the grid has steps + 1 points.
+    pub steps: usize,
+}
+
+impl Grid {
+    /// Number of grid points, steps + 1.
+    pub fn len(&self) -> usize {
+        self.steps + 1
+    }
+
+    /// Always false: a grid has at least 3 points.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// t_i.
+    pub fn time(&self, i: usize) -> f64 {
+        i as f64 * self.dt
+    }
+}
+
+/// A dynamical problem: model, grid and population.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// The physics.
+    pub model: Model,
+    /// The time grid.
+    pub grid: Grid,
+    /// The population of effective processes.
+    pub population: PopulationSpec,
+}

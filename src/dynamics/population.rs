@@ -1,0 +1,356 @@
+//! One pass over the population (spec 1.3-1.5, 1.7): integrate every member's effective
+//! process with the current kernels and average into new kernels and observables.
+//!
+//! Members are processed in fixed blocks of [`BLOCK`] members, stored time-major
+//! (`[time][member]`), so one time step over a block is a vector loop, the coloured noise is
+//! a matrix product L Z and M_C is the matrix product F W F^T of the blocks' forces. Blocks
+//! run in parallel in waves of [`WAVE`] and their partial sums are added in block order, so
+//! the result is bit-identical for any thread count and memory does not grow with N.
+
+use ndarray::{s, Array1, Array2, ArrayView2};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+
+use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
+use super::sampling::member_rng;
+use super::{Kernels, Problem};
+use crate::error::{Error, Result};
+use crate::linalg::gemm_add;
+
+/// Members per block (even, so that stratum pairs never straddle blocks).
+pub const BLOCK: usize = 256;
+/// Blocks per parallel wave.
+pub const WAVE: usize = 16;
+
+/// Population averages of one pass, on the leading `n` points.
+#[derive(Debug, Clone)]
+pub struct Averages {
+    /// New kernels (only the leading n x n block is filled).
+    pub kernels: Kernels,
+    /// Standard error of kappa(t).
+    pub kappa_se: Array1<f64>,
+    /// Standard error of M_C(t, t).
+    pub m_c_diag_se: Array1<f64>,
+    /// Stress sigma(t) = (phi_hat/2) E[c g_c v'(h)] (spec 1.7, paper Eq. (24)).
+    pub stress: Array1<f64>,
+    /// Standard error of the stress.
+    pub stress_se: Array1<f64>,
+    /// Energy e(t) = (phi_hat/2) E[v(h)].
+    pub energy: Array1<f64>,
+    /// Standard error of the energy.
+    pub energy_se: Array1<f64>,
+    /// Sample trajectories h(t), `[time][sample]`.
+    pub samples: Array2<f64>,
+    /// Multiply-adds spent in the exact response (for benchmarks).
+    pub response_flops: u64,
+}
+
+impl Averages {
+    /// The relative Monte-Carlo noise floor of the kernels: the largest standard error of
+    /// kappa(t) and M_C(t, t) relative to the sup norm of that kernel.
+    pub fn noise_floor(&self) -> f64 {
+        let rel = |se: &Array1<f64>, k: f64| {
+            let m = se.iter().cloned().fold(0.0, f64::max);
+            if k > 0.0 {
+                m / k
+            } else {
+                0.0
+            }
+        };
+        let n = self.kappa_se.len();
+        let kmax = self
+            .kernels
+            .kappa
+            .iter()
+            .take(n)
+            .fold(0.0f64, |a, x| a.max(x.abs()));
+        let cmax = (0..n).fold(0.0f64, |a, i| a.max(self.kernels.m_c[[i, i]].abs()));
+        rel(&self.kappa_se, kmax).max(rel(&self.m_c_diag_se, cmax))
+    }
+}
+
+/// Sums of one block (or of all blocks so far). The `_sq` fields hold sums over stratum
+/// pairs (members 2i, 2i+1, neighbours in h0) of the squared difference of their terms:
+/// with stratified h0 the variance of the mean is sum_pairs (x_a - x_b)^2 / N^2, which the
+/// i.i.d. formula would overestimate many times where the terms vary smoothly with h0.
+struct Partial {
+    /// sum of w (v'' + v'), and the pair sum for its variance.
+    kappa: Array1<f64>,
+    kappa_sq: Array1<f64>,
+    m_c: Array2<f64>,
+    m_c_diag_sq: Array1<f64>,
+    m_r: Array2<f64>,
+    stress: Array1<f64>,
+    stress_sq: Array1<f64>,
+    energy: Array1<f64>,
+    energy_sq: Array1<f64>,
+    samples: Vec<(usize, Vec<f64>)>,
+    flops: u64,
+}
+
+impl Partial {
+    fn zeros(n: usize) -> Self {
+        Partial {
+            kappa: Array1::zeros(n),
+            kappa_sq: Array1::zeros(n),
+            m_c: Array2::zeros((n, n)),
+            m_c_diag_sq: Array1::zeros(n),
+            m_r: Array2::zeros((n, n)),
+            stress: Array1::zeros(n),
+            stress_sq: Array1::zeros(n),
+            energy: Array1::zeros(n),
+            energy_sq: Array1::zeros(n),
+            samples: Vec::new(),
+            flops: 0,
+        }
+    }
+
+    fn add(&mut self, o: Partial) {
+        self.kappa += &o.kappa;
+        self.kappa_sq += &o.kappa_sq;
+        self.m_c += &o.m_c;
+        self.m_c_diag_sq += &o.m_c_diag_sq;
+        self.m_r += &o.m_r;
+        self.stress += &o.stress;
+        self.stress_sq += &o.stress_sq;
+        self.energy += &o.energy;
+        self.energy_sq += &o.energy_sq;
+        self.samples.extend(o.samples);
+        self.flops += o.flops;
+    }
+}
+
+/// Shared, read-only inputs of a pass.
+struct PassInputs<'a> {
+    problem: &'a Problem,
+    kernels: &'a Kernels,
+    delta_r: &'a [f64],
+    /// Lower Cholesky factor of G_C + M_C on the window.
+    chol: ArrayView2<'a, f64>,
+    gamma_eff: Vec<f64>,
+    n: usize,
+    iteration: usize,
+    sample_indices: Vec<usize>,
+}
+
+/// Integrates the whole population on the leading `n` points with `kernels` and
+/// `delta_r`, and returns its averages. `chol` is the lower Cholesky factor of
+/// G_C + M_C on the window; `iteration` only labels errors.
+pub fn average(
+    problem: &Problem,
+    kernels: &Kernels,
+    delta_r: &[f64],
+    chol: ArrayView2<f64>,
+    n: usize,
+    iteration: usize,
+) -> Result<Averages> {
+    let grid = problem.grid;
+    let inputs = PassInputs {
+        problem,
+        kernels,
+        delta_r,
+        chol,
+        gamma_eff: (0..n)
+            .map(|i| problem.model.gamma_eff(grid.time(i)))
+            .collect(),
+        n,
+        iteration,
+        sample_indices: problem.population.sample_indices(),
+    };
+    let size = problem.population.size;
+    let blocks = size.div_ceil(BLOCK);
+    let mut total = Partial::zeros(n);
+    for wave in (0..blocks).step_by(WAVE) {
+        let parts: Vec<Result<Partial>> = (wave..(wave + WAVE).min(blocks))
+            .into_par_iter()
+            .map(|b| block(&inputs, b * BLOCK..((b + 1) * BLOCK).min(size)))
+            .collect();
+        for p in parts {
+            total.add(p?);
+        }
+    }
+    Ok(finish(total, &inputs))
+}
+
+/// Mean and standard error from the sum and the pair sum of squared differences.
+fn mean_se(sum: &Array1<f64>, pair_sq: &Array1<f64>, count: f64) -> (Array1<f64>, Array1<f64>) {
+    (sum / count, pair_sq.mapv(|q| q.sqrt() / count))
+}
+
+fn finish(total: Partial, inputs: &PassInputs) -> Averages {
+    let n = inputs.n;
+    let count = inputs.problem.population.size as f64;
+    let full = inputs.problem.grid.len();
+    let mut kernels = Kernels::zeros(full);
+    let (kappa, kappa_se) = mean_se(&total.kappa, &total.kappa_sq, count);
+    kernels.kappa.slice_mut(s![..n]).assign(&kappa);
+    kernels
+        .m_c
+        .slice_mut(s![..n, ..n])
+        .assign(&(&total.m_c / count));
+    kernels
+        .m_r
+        .slice_mut(s![..n, ..n])
+        .assign(&(&total.m_r / count));
+    let m_c_diag_se = total.m_c_diag_sq.mapv(|q| q.sqrt() / count);
+    let (stress, stress_se) = mean_se(&total.stress, &total.stress_sq, count);
+    let (energy, energy_se) = mean_se(&total.energy, &total.energy_sq, count);
+    let mut samples = Array2::zeros((n, inputs.sample_indices.len()));
+    let mut sorted = total.samples;
+    sorted.sort_by_key(|(i, _)| *i);
+    for (col, (_, h)) in sorted.into_iter().enumerate() {
+        samples.column_mut(col).assign(&Array1::from(h));
+    }
+    Averages {
+        kernels,
+        kappa_se,
+        m_c_diag_se,
+        stress,
+        stress_se,
+        energy,
+        energy_se,
+        samples,
+        response_flops: total.flops,
+    }
+}
+
+/// Integrates the members `range` (one block) and returns their sums.
+fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
+    let pb = inp.problem;
+    let model = &pb.model;
+    let (n, nb) = (inp.n, range.len());
+    let dt = pb.grid.dt;
+    let zeta = model.zeta_hat;
+    let white = (2.0 * model.temperature * zeta / dt).sqrt();
+    // Members and their noise, drawn from each member's own stream in time order.
+    let mut members = Vec::with_capacity(nb);
+    let mut z_white = Array2::<f64>::zeros((n, nb));
+    let mut z_col = Array2::<f64>::zeros((n, nb));
+    for (b, i) in range.clone().enumerate() {
+        let mut rng = member_rng(pb.population.seed, i);
+        members.push(pb.population.draw(model, i, &mut rng));
+        for t in 0..n {
+            z_white[[t, b]] = rng.sample(StandardNormal);
+            z_col[[t, b]] = rng.sample(StandardNormal);
+        }
+    }
+    // Noise Xi = sqrt(2 T zeta/dt) z + L z' (spec 1.4).
+    let mut xi = z_white * white;
+    gemm_add(xi.view_mut(), 1.0, inp.chol, false, z_col.view(), false);
+
+    let mut part = Partial::zeros(n);
+    let mut y = Array2::<f64>::zeros((n, nb));
+    let mut dv = Array2::<f64>::zeros((n, nb));
+    let mut d2v = Array2::<f64>::zeros((n, nb));
+    let mut hs = Array2::<f64>::zeros((n, nb));
+    let mut mem = vec![0.0; nb];
+    let scale = model.stress_scale();
+    let affine: Vec<(f64, f64)> = members
+        .iter()
+        .map(|m| (m.g_c * m.c_unit, m.c_unit * m.c_unit))
+        .collect();
+    let weights: Vec<f64> = members.iter().map(|m| m.weight).collect();
+    for t in 0..n {
+        let g = inp.gamma_eff[t];
+        let (mut k1, mut k2, mut s1, mut s2, mut e1, mut e2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        // Terms of the previous (even) member of the current stratum pair.
+        let (mut kp, mut sp, mut ep) = (0.0, 0.0, 0.0);
+        for b in 0..nb {
+            let h = members[b].h0
+                + g * affine[b].0
+                + 0.5 * g * g * affine[b].1
+                + y[[t, b]]
+                + inp.delta_r[t];
+            let pv = model.potential.eval(h);
+            let w = weights[b];
+            hs[[t, b]] = h;
+            dv[[t, b]] = pv.dv;
+            d2v[[t, b]] = pv.d2v;
+            let k = w * (pv.d2v + pv.dv);
+            let st = w * scale * affine[b].0 * pv.dv;
+            let e = w * pv.v;
+            k1 += k;
+            s1 += st;
+            e1 += e;
+            if (range.start + b) % 2 == 1 {
+                k2 += (k - kp).powi(2);
+                s2 += (st - sp).powi(2);
+                e2 += (e - ep).powi(2);
+            }
+            (kp, sp, ep) = (k, st, e);
+        }
+        part.kappa[t] = k1;
+        part.kappa_sq[t] = k2;
+        part.stress[t] = s1;
+        part.stress_sq[t] = s2;
+        part.energy[t] = e1;
+        part.energy_sq[t] = e2;
+        if t + 1 == n {
+            break;
+        }
+        // Memory term dt sum_{k<t} M_R(t, k) y_k, then the Euler step (spec 1.3).
+        mem.iter_mut().for_each(|m| *m = 0.0);
+        for k in 1..t {
+            let coef = inp.kernels.m_r[[t, k]] * dt;
+            if coef != 0.0 {
+                for (m, yk) in mem.iter_mut().zip(y.row(k).iter()) {
+                    *m += coef * yk;
+                }
+            }
+        }
+        let kap = inp.kernels.kappa[t];
+        for b in 0..nb {
+            let yt = y[[t, b]];
+            let next = yt + dt / zeta * (-kap * yt + mem[b] - dv[[t, b]] + xi[[t, b]]);
+            if !next.is_finite() {
+                return Err(Error::Diverged {
+                    what: "gap h".into(),
+                    step: t + 1,
+                    time: pb.grid.time(t + 1),
+                    iteration: inp.iteration,
+                    member: (range.start + b).to_string(),
+                });
+            }
+            y[[t + 1, b]] = next;
+        }
+    }
+    // M_C += (F W) F^T and the second moments of its diagonal.
+    let mut fw = dv.clone();
+    for mut row in fw.rows_mut() {
+        for (x, w) in row.iter_mut().zip(&weights) {
+            *x *= w;
+        }
+    }
+    gemm_add(part.m_c.view_mut(), 1.0, fw.view(), false, dv.view(), true);
+    for t in 0..n {
+        let terms: Vec<f64> = fw
+            .row(t)
+            .iter()
+            .zip(dv.row(t))
+            .map(|(a, b)| a * b)
+            .collect();
+        part.m_c_diag_sq[t] = terms.chunks_exact(2).map(|p| (p[1] - p[0]).powi(2)).sum();
+    }
+    // Exact response of every member in contact at some time.
+    let mut ws = ResponseWorkspace::default();
+    let mut col = vec![0.0; n];
+    let lin = LinearDynamics {
+        kappa: &inp.kernels.kappa.as_slice().expect("contiguous")[..n],
+        m_r: inp.kernels.m_r.view(),
+        zeta,
+        dt,
+    };
+    for (b, &w) in weights.iter().enumerate() {
+        for (c, x) in col.iter_mut().zip(d2v.column(b)) {
+            *c = *x;
+        }
+        part.flops += accumulate_member(&col, &lin, w, part.m_r.view_mut(), &mut ws);
+    }
+    for (b, i) in range.enumerate() {
+        if inp.sample_indices.contains(&i) {
+            part.samples.push((i, hs.column(b).to_vec()));
+        }
+    }
+    Ok(part)
+}

@@ -1,0 +1,217 @@
+//! The Eissfeller-Opper iteration (spec 1.9): particle pass, population pass, damped
+//! update, on causal time windows that double until they cover the grid. Progress bars,
+//! checkpoints and output are [`Observer`]s of the iteration, not part of it.
+
+use std::time::Instant;
+
+use ndarray::{s, Array1, Array2};
+
+use super::particle::{solve_particle, Particle};
+use super::population::{average, Averages};
+use super::{Kernels, Problem};
+use crate::error::{Error, Result};
+use crate::linalg::cholesky_regularised;
+
+/// Numerical settings of the iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolverSpec {
+    /// Fraction of the new kernels mixed in per iteration, in (0, 1].
+    pub damping: f64,
+    /// Relative residual that counts as converged (raised to a tenth of the Monte-Carlo
+    /// noise floor when that is larger: iterating below the statistical error buys nothing).
+    pub tolerance: f64,
+    /// Iterations allowed per time window.
+    pub max_iterations: usize,
+    /// Steps of the first window.
+    pub window: usize,
+}
+
+/// One iteration's record (the residual history of the output file).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IterationReport {
+    /// Iteration number, counted from 1 over the whole run.
+    pub iteration: usize,
+    /// Grid points of the current window.
+    pub window: usize,
+    /// Grid points of the whole grid.
+    pub grid_points: usize,
+    /// Relative residual of the kernels.
+    pub residual: f64,
+    /// Relative Monte-Carlo standard error of the kernels.
+    pub noise_floor: f64,
+    /// Residual that counts as converged.
+    pub target: f64,
+    /// Diagonal shift added to G_C + M_C to factorise it (0 when none was needed).
+    pub regularisation: f64,
+    /// Wall time of the iteration in seconds.
+    pub seconds: f64,
+}
+
+/// The complete state of the iteration between two iterations (what a checkpoint holds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolverState {
+    /// Current kernels on the whole grid.
+    pub kernels: Kernels,
+    /// Grid points of the current window.
+    pub window: usize,
+    /// Iterations done in the current window.
+    pub window_iterations: usize,
+    /// Residual history.
+    pub history: Vec<IterationReport>,
+}
+
+impl SolverState {
+    /// The state before the first iteration: zero kernels, first window.
+    pub fn initial(problem: &Problem, spec: &SolverSpec) -> Self {
+        let len = problem.grid.len();
+        SolverState {
+            kernels: Kernels::zeros(len),
+            window: (spec.window + 1).min(len),
+            window_iterations: 0,
+            history: Vec::new(),
+        }
+    }
+}
+
+/// Watches the iteration.
+pub trait Observer {
+    /// Called after every iteration with its report and the state after the update. An
+    /// error stops the solve (used for interruption).
+    fn observe(&mut self, report: &IterationReport, state: &SolverState) -> Result<()>;
+}
+
+/// The converged solution.
+#[derive(Debug, Clone)]
+pub struct Solution {
+    /// Converged kernels.
+    pub kernels: Kernels,
+    /// Single-particle R, C, Delta_r from the converged kernels.
+    pub particle: Particle,
+    /// Population averages of the last pass (observables, standard errors, samples).
+    pub averages: Averages,
+    /// Residual history.
+    pub history: Vec<IterationReport>,
+}
+
+impl Solution {
+    /// Two-time MSD Delta(t, t') = C(t,t) + C(t',t') - 2 C(t,t').
+    pub fn delta(&self) -> Array2<f64> {
+        let c = &self.particle.c;
+        let d = &self.particle.delta_r;
+        Array2::from_shape_fn(c.dim(), |(i, j)| d[i] + d[j] - 2.0 * c[[i, j]])
+    }
+}
+
+/// G_C + M_C on the first `n` points, and its regularised Cholesky factor.
+fn noise_factor(problem: &Problem, kernels: &Kernels, n: usize) -> (Array2<f64>, f64) {
+    let g = problem.grid;
+    let cov = Array2::from_shape_fn((n, n), |(i, j)| {
+        problem.model.noise.g_c(g.time(i), g.time(j)) + kernels.m_c[[i, j]]
+    });
+    cholesky_regularised(cov.view())
+}
+
+/// Solves `problem` from zero kernels.
+pub fn solve(
+    problem: &Problem,
+    spec: &SolverSpec,
+    observers: &mut [&mut dyn Observer],
+) -> Result<Solution> {
+    solve_from(
+        problem,
+        spec,
+        SolverState::initial(problem, spec),
+        observers,
+    )
+}
+
+/// Continues the iteration from `state` (a fresh one or a checkpoint) until convergence on
+/// the whole grid.
+pub fn solve_from(
+    problem: &Problem,
+    spec: &SolverSpec,
+    mut state: SolverState,
+    observers: &mut [&mut dyn Observer],
+) -> Result<Solution> {
+    let len = problem.grid.len();
+    loop {
+        let start = Instant::now();
+        let n = state.window;
+        let iteration = state.history.len() + 1;
+        let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, n);
+        let (chol, regularisation) = noise_factor(problem, &state.kernels, n);
+        let avg = average(
+            problem,
+            &state.kernels,
+            particle.delta_r.as_slice().expect("contiguous"),
+            chol.view(),
+            n,
+            iteration,
+        )?;
+        check_finite(&avg.kernels, n, iteration, problem)?;
+        let residual = state.kernels.residual(&avg.kernels, n);
+        let noise_floor = avg.noise_floor();
+        let target = spec.tolerance.max(0.1 * noise_floor);
+        state.kernels.mix(&avg.kernels, spec.damping, n);
+        state.window_iterations += 1;
+        let report = IterationReport {
+            iteration,
+            window: n,
+            grid_points: len,
+            residual,
+            noise_floor,
+            target,
+            regularisation,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        state.history.push(report);
+        let converged = residual <= target;
+        let done = converged && n == len;
+        if converged && !done {
+            state.window = (2 * (n - 1) + 1).min(len);
+            state.window_iterations = 0;
+        }
+        for o in observers.iter_mut() {
+            o.observe(&report, &state)?;
+        }
+        if done {
+            let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, len);
+            return Ok(Solution {
+                kernels: state.kernels,
+                particle,
+                averages: avg,
+                history: state.history,
+            });
+        }
+        if !converged && state.window_iterations >= spec.max_iterations {
+            return Err(Error::NotConverged {
+                iterations: iteration,
+                residual,
+                target,
+                noise_floor,
+            });
+        }
+    }
+}
+
+fn check_finite(k: &Kernels, n: usize, iteration: usize, problem: &Problem) -> Result<()> {
+    let bad_row = |a: &Array1<f64>| a.slice(s![..n]).iter().position(|x| !x.is_finite());
+    let bad_rows =
+        |a: &Array2<f64>| (0..n).find(|&i| a.slice(s![i, ..n]).iter().any(|x| !x.is_finite()));
+    for (what, row) in [
+        ("kappa", bad_row(&k.kappa)),
+        ("M_C", bad_rows(&k.m_c)),
+        ("M_R", bad_rows(&k.m_r)),
+    ] {
+        if let Some(step) = row {
+            return Err(Error::Diverged {
+                what: what.into(),
+                step,
+                time: problem.grid.time(step),
+                iteration,
+                member: "-".into(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Dense linear algebra on row-major `ndarray` matrices, through faer: matrix products
+//! (always sequential inside, so results never depend on the thread count) and a Cholesky
+//! factorisation with logged diagonal regularisation.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+
+fn view<'a>(a: &ArrayView2<'a, f64>) -> MatRef<'a, f64> {
+    let (r, c) = a.dim();
+    let s = a.to_slice().expect("row-major contiguous matrix");
+    MatRef::from_row_major_slice(s, r, c)
+}
+
+fn view_mut<'a>(a: &'a mut ArrayViewMut2<f64>) -> MatMut<'a, f64> {
+    let (r, c) = a.dim();
+    let s = a.as_slice_mut().expect("row-major contiguous matrix");
+    MatMut::from_row_major_slice_mut(s, r, c)
+}
+
+/// `dst += alpha * op(a) * op(b)`, where `op` transposes when the flag is set.
+pub fn gemm_add(
+    mut dst: ArrayViewMut2<f64>,
+    alpha: f64,
+    a: ArrayView2<f64>,
+    transpose_a: bool,
+    b: ArrayView2<f64>,
+    transpose_b: bool,
+) {
+    let (ma, mb) = (view(&a), view(&b));
+    let ma = if transpose_a { ma.transpose() } else { ma };
+    let mb = if transpose_b { mb.transpose() } else { mb };
+    matmul(view_mut(&mut dst), Accum::Add, ma, mb, alpha, Par::Seq);
+}
+
+/// `a * b` as a new matrix.
+pub fn matmul_new(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    let mut out = Array2::zeros((a.nrows(), b.ncols()));
+    gemm_add(out.view_mut(), 1.0, a, false, b, false);
+    out
+}
+
+/// The lower Cholesky factor L (L L^T = a) of a symmetric matrix, with the smallest
+/// diagonal shift `delta` (returned; 0 when none was needed) that makes it numerically
+/// positive definite: delta starts at 1e-13 times the largest diagonal entry and grows by
+/// factors of 10. A zero matrix gives L = 0.
+pub fn cholesky_regularised(a: ArrayView2<f64>) -> (Array2<f64>, f64) {
+    let n = a.nrows();
+    let scale = (0..n).map(|i| a[[i, i]].abs()).fold(0.0, f64::max);
+    if n == 0 || scale == 0.0 {
+        return (Array2::zeros((n, n)), 0.0);
+    }
+    let mut delta = 0.0;
+    loop {
+        let m = Mat::from_fn(n, n, |i, j| a[[i, j]] + if i == j { delta } else { 0.0 });
+        if let Ok(llt) = m.llt(Side::Lower) {
+            let l = llt.L();
+            let out = Array2::from_shape_fn((n, n), |(i, j)| if j <= i { l[(i, j)] } else { 0.0 });
+            return (out, delta);
+        }
+        delta = if delta == 0.0 {
+            1e-13 * scale
+        } else {
+            delta * 10.0
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn gemm_with_transposes() {
+        let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        let mut c = Array2::zeros((3, 3));
+        gemm_add(c.view_mut(), 2.0, a.view(), false, a.view(), true);
+        assert_eq!(c, 2.0 * a.dot(&a.t()));
+    }
+
+    #[test]
+    fn cholesky_of_singular_matrix_is_regularised() {
+        // rank one: v v^T
+        let v = array![1.0, 2.0, 3.0];
+        let a = Array2::from_shape_fn((3, 3), |(i, j)| v[i] * v[j]);
+        let (l, delta) = cholesky_regularised(a.view());
+        assert!(delta > 0.0 && delta < 1e-6);
+        let back = l.dot(&l.t());
+        for i in 0..3 {
+            for j in 0..3 {
+                let expect = a[[i, j]] + if i == j { delta } else { 0.0 };
+                assert!((back[[i, j]] - expect).abs() < 1e-9);
+            }
+        }
+    }
+}

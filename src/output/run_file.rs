@@ -1,0 +1,241 @@
+//! The layout of the file written by `dmfe run` (documented in README.md, "Output file").
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, ArrayView1};
+
+use super::H5Writer;
+use crate::config::RunConfig;
+use crate::dynamics::{Problem, Solution};
+use crate::error::Result;
+
+/// Facts about how a run was made, stored under `/provenance`.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    /// Worker threads used.
+    pub threads: usize,
+    /// Wall time of the solve in seconds.
+    pub wall_seconds: f64,
+    /// Git commit of the source, when known at build time.
+    pub git_commit: Option<String>,
+}
+
+/// Writes the solution of `problem` (configured by `config`) to `path` (temporary name,
+/// renamed when complete).
+pub fn write_run(
+    path: &Path,
+    config: &RunConfig,
+    problem: &Problem,
+    solution: &Solution,
+    provenance: &Provenance,
+) -> Result<PathBuf> {
+    let w = H5Writer::create(path)?;
+    let grid = problem.grid;
+    let model = &problem.model;
+    let n = grid.len();
+    let t = Array1::from_shape_fn(n, |i| grid.time(i));
+    let time = "t";
+    let (tt, ts) = (["t", "t_prime"], ["t", "s"]);
+
+    w.attr_str("/", "solver", "dynamics")?;
+    w.attr_str("/", "crate_version", env!("CARGO_PKG_VERSION"))?;
+    w.attr_str("/", "config_toml", &config.to_toml())?;
+    w.attr_str(
+        "/",
+        "description",
+        "Population solution of the dynamical mean-field equations (dmfe run); spec 1",
+    )?;
+
+    w.write_1d(
+        "grid/t",
+        t.view(),
+        time,
+        "1/zeta_hat-scaled time",
+        "time grid t_i = i dt",
+    )?;
+    let gamma = t.mapv(|x| model.gamma(x));
+    let gamma_eff = t.mapv(|x| model.gamma_eff(x));
+    w.write_1d(
+        "grid/gamma",
+        gamma.view(),
+        time,
+        "1",
+        "accumulated strain gamma(t)",
+    )?;
+    w.write_1d(
+        "grid/gamma_eff",
+        gamma_eff.view(),
+        time,
+        "1",
+        "effective shear strain gamma(t) sqrt(F), paper Eq. (22)",
+    )?;
+    w.attr_f64("grid", "dt", grid.dt)?;
+    w.attr_u64("grid", "steps", grid.steps as u64)?;
+
+    let p = &solution.particle;
+    let av = &solution.averages;
+    let k = &solution.kernels;
+    let one = |name: &str, d: ArrayView1<f64>, units: &str, desc: &str| {
+        w.write_1d(name, d, time, units, desc)
+    };
+    one(
+        "observables/delta_r",
+        p.delta_r.view(),
+        "l^2/d^2",
+        "MSD Delta_r(t) = C(t,t), spec 1.6",
+    )?;
+    one("observables/stress", av.stress.view(), "eps d rho", "stress sigma(t)/(d rho) = (phi_hat/2) E[c g_c v'(h)], spec 1.7 / paper Eq. (24); multiply by beta for sigma_hat")?;
+    one(
+        "observables/stress_se",
+        av.stress_se.view(),
+        "eps d rho",
+        "standard error of the stress",
+    )?;
+    one(
+        "observables/energy",
+        av.energy.view(),
+        "eps",
+        "interaction energy per particle over d, e(t) = (phi_hat/2) E[v(h)]",
+    )?;
+    one(
+        "observables/energy_se",
+        av.energy_se.view(),
+        "eps",
+        "standard error of the energy",
+    )?;
+    one(
+        "kernels/kappa",
+        k.kappa.view(),
+        "eps",
+        "kappa(t) = (phi_hat/2) E[v''(h) + v'(h)], paper Eq. (19)",
+    )?;
+    one(
+        "kernels/kappa_se",
+        av.kappa_se.view(),
+        "eps",
+        "standard error of kappa(t) (last population pass)",
+    )?;
+    w.write_2d(
+        "kernels/m_c",
+        k.m_c.view(),
+        tt,
+        "eps^2",
+        "M_C(t,t') = (phi_hat/2) E[v'(h(t)) v'(h(t'))], paper Eq. (19)",
+    )?;
+    w.write_2d(
+        "kernels/m_r",
+        k.m_r.view(),
+        ts,
+        "eps/zeta_hat",
+        "M_R(t,s) = (phi_hat/2) E[v''(h(t)) chi(t,s)] for s < t (zero for s >= t), spec 1.5",
+    )?;
+    w.write_2d(
+        "correlations/c",
+        p.c.view(),
+        tt,
+        "l^2/d^2",
+        "C(t,t') = <x(t) x(t')>, spec 1.6",
+    )?;
+    w.write_2d(
+        "correlations/r",
+        p.r.view(),
+        ts,
+        "1/zeta_hat",
+        "R(t,s) = delta<x(t)>/delta f(s) per unit time, s < t, spec 1.6",
+    )?;
+    w.write_2d(
+        "correlations/delta",
+        solution.delta().view(),
+        tt,
+        "l^2/d^2",
+        "two-time MSD Delta(t,t') = C(t,t) + C(t',t') - 2 C(t,t')",
+    )?;
+    w.write_2d(
+        "samples/h",
+        av.samples.view(),
+        ["t", "sample"],
+        "l/d",
+        "gap trajectories h(t) of a few population members (evenly spread over the h0 quantiles)",
+    )?;
+
+    let hist = &solution.history;
+    let col = |f: &dyn Fn(&crate::dynamics::IterationReport) -> f64| {
+        Array1::from_iter(hist.iter().map(f))
+    };
+    let it = "iteration";
+    w.write_1d(
+        "convergence/residual",
+        col(&|r| r.residual).view(),
+        it,
+        "1",
+        "relative sup-norm change of the kernels per iteration",
+    )?;
+    w.write_1d(
+        "convergence/noise_floor",
+        col(&|r| r.noise_floor).view(),
+        it,
+        "1",
+        "relative Monte-Carlo standard error of kappa and M_C(t,t)",
+    )?;
+    w.write_1d(
+        "convergence/target",
+        col(&|r| r.target).view(),
+        it,
+        "1",
+        "residual counted as converged: max(tolerance, noise_floor/10)",
+    )?;
+    w.write_1d(
+        "convergence/window",
+        col(&|r| r.window as f64).view(),
+        it,
+        "1",
+        "grid points of the causal time window",
+    )?;
+    w.write_1d(
+        "convergence/regularisation",
+        col(&|r| r.regularisation).view(),
+        it,
+        "eps^2",
+        "diagonal shift added to G_C + M_C for its Cholesky factor",
+    )?;
+    w.write_1d(
+        "convergence/seconds",
+        col(&|r| r.seconds).view(),
+        it,
+        "s",
+        "wall time per iteration",
+    )?;
+
+    let c = "config";
+    w.attr_str(c, "potential", model.potential.name())?;
+    w.attr_f64(c, "eps", model.potential.eps())?;
+    w.attr_f64(c, "phi_hat", model.phi_hat)?;
+    w.attr_f64(c, "zeta_hat", model.zeta_hat)?;
+    w.attr_f64(c, "T", model.temperature)?;
+    w.attr_f64(c, "T0", model.t0)?;
+    w.attr_str(c, "noise", model.noise.name())?;
+    w.attr_str(c, "driving", model.driving.name())?;
+    w.attr_f64(c, "F", model.driving.variance())?;
+    w.attr_str(c, "schedule", model.schedule.name())?;
+    w.attr_f64(c, "t_max", grid.time(grid.steps))?;
+    w.attr_u64(c, "population_size", problem.population.size as u64)?;
+    w.attr_u64(c, "seed", problem.population.seed)?;
+    w.attr_f64(c, "h0_min", problem.population.h0_min)?;
+    w.attr_f64(c, "h0_max", problem.population.h0_max)?;
+    w.attr_f64(c, "reach", problem.population.reach)?;
+
+    let pr = "provenance";
+    w.attr_str(pr, "crate_version", env!("CARGO_PKG_VERSION"))?;
+    w.attr_str(
+        pr,
+        "git_commit",
+        provenance.git_commit.as_deref().unwrap_or("unknown"),
+    )?;
+    w.attr_u64(pr, "threads", provenance.threads as u64)?;
+    w.attr_f64(pr, "wall_seconds", provenance.wall_seconds)?;
+    w.attr_u64(pr, "iterations", hist.len() as u64)?;
+    let last = hist.last().expect("at least one iteration");
+    w.attr_f64(pr, "final_residual", last.residual)?;
+    w.attr_f64(pr, "final_noise_floor", last.noise_floor)?;
+    w.finish()
+}
