@@ -88,35 +88,35 @@ impl StrainSchedule {
         };
         match self {
             StrainSchedule::None => Ok(()),
-            StrainSchedule::Rate { gamma_dot } => finite("schedule.gamma_dot", *gamma_dot),
+            StrainSchedule::Rate { gamma_dot } => finite("driving.gamma_dot", *gamma_dot),
             StrainSchedule::Step {
                 gamma0,
                 t_step,
                 ramp,
             } => {
-                finite("schedule.gamma0", *gamma0)?;
+                finite("driving.gamma0", *gamma0)?;
                 if !(t_step.is_finite() && *t_step >= 0.0 && *t_step < t_max) {
                     return Err((
-                        "schedule.t_step",
+                        "driving.t_step",
                         format!("must lie inside the time grid [0, {t_max}), got {t_step}"),
                     ));
                 }
                 if !(ramp.is_finite() && *ramp > 0.0) {
-                    return Err(("schedule.ramp", format!("must be > 0, got {ramp}")));
+                    return Err(("driving.ramp", format!("must be > 0, got {ramp}")));
                 }
                 Ok(())
             }
             StrainSchedule::Oscillatory { gamma0, omega } => {
-                finite("schedule.gamma0", *gamma0)?;
-                finite("schedule.omega", *omega)
+                finite("driving.gamma0", *gamma0)?;
+                finite("driving.omega", *omega)
             }
             StrainSchedule::Table { times, strains } => {
                 if times.is_empty() {
-                    return Err(("schedule.times", "must not be empty".into()));
+                    return Err(("driving.times", "must not be empty".into()));
                 }
                 if times.len() != strains.len() {
                     return Err((
-                        "schedule.strains",
+                        "driving.strains",
                         format!(
                             "must have as many entries as schedule.times ({} vs {})",
                             strains.len(),
@@ -125,16 +125,16 @@ impl StrainSchedule {
                     ));
                 }
                 if times.iter().chain(strains.iter()).any(|x| !x.is_finite()) {
-                    return Err(("schedule.times", "entries must be finite numbers".into()));
+                    return Err(("driving.times", "entries must be finite numbers".into()));
                 }
                 if times[0] != 0.0 || strains[0] != 0.0 {
                     return Err((
-                        "schedule.times",
+                        "driving.times",
                         "must start at time 0 with strain 0 (gamma(0) = 0)".into(),
                     ));
                 }
                 if times.windows(2).any(|w| w[1] <= w[0]) {
-                    return Err(("schedule.times", "must be strictly increasing".into()));
+                    return Err(("driving.times", "must be strictly increasing".into()));
                 }
                 Ok(())
             }
@@ -171,7 +171,7 @@ mod tests {
             times: vec![0.0, 2.0, 1.0],
             strains: vec![0.0, 0.1, 0.2],
         };
-        assert_eq!(bad.validate(10.0).unwrap_err().0, "schedule.times");
+        assert_eq!(bad.validate(10.0).unwrap_err().0, "driving.times");
         let empty = StrainSchedule::Table {
             times: vec![],
             strains: vec![],

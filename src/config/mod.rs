@@ -78,8 +78,18 @@ pub fn apply_override(doc: &mut toml::Value, assignment: &str) -> Result<()> {
 pub fn from_value<T: DeserializeOwned>(value: toml::Value) -> Result<T> {
     let text = toml::to_string(&value).map_err(|e| Error::config("config", e.to_string()))?;
     toml::from_str::<T>(&text).map_err(|e| {
-        let key = locate_key(&text, e.span());
         let msg = e.message().replace('\n', " ");
+        let mut key = locate_key(&text, e.span());
+        // An unknown key is named by the message itself: append it to its table.
+        if let Some(field) = msg
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
+            if !key.ends_with(field) {
+                let table = key.rsplit_once('.').map(|(t, _)| t).unwrap_or(&key);
+                key = format!("{table}.{field}");
+            }
+        }
         Error::config(key, msg.trim().to_string())
     })
 }
@@ -90,14 +100,20 @@ fn locate_key(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let Some(span) = span else {
         return "config".into();
     };
-    let upto = &text[..span.start.min(text.len())];
+    // Include the line the span starts on (it may be the table header itself).
+    let start = span.start.min(text.len());
+    let line_end_at_start = text[start..]
+        .find('\n')
+        .map(|i| start + i)
+        .unwrap_or(text.len());
     let mut section = String::new();
-    for line in upto.lines() {
+    for line in text[..line_end_at_start].lines() {
         let l = line.trim();
         if l.starts_with('[') && l.ends_with(']') {
             section = l.trim_matches(|c| c == '[' || c == ']').trim().to_string();
         }
     }
+    let upto = &text[..start];
     let line_start = upto.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let line_end = text[line_start..]
         .find('\n')

@@ -430,3 +430,24 @@ impl RunConfig {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference config printed by `dmfe config` is valid and its values are the
+    /// defaults it documents.
+    #[test]
+    fn reference_config_is_valid_and_matches_defaults() {
+        let value = toml::Value::Table(REFERENCE_CONFIG.parse().unwrap());
+        let cfg: RunConfig = crate::config::from_value(value).unwrap();
+        cfg.problem().unwrap();
+        assert_eq!(cfg.model.zeta_hat, one());
+        assert_eq!(cfg.population.seed, one_u64());
+        assert_eq!(cfg.solver.damping, default_solver().damping);
+        assert_eq!(cfg.solver.tolerance, default_tolerance());
+        assert_eq!(cfg.solver.max_iterations, default_max_iterations());
+        assert_eq!(cfg.solver.window, default_window());
+        assert_eq!(cfg.output.samples, default_samples());
+    }
+}

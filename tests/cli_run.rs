@@ -1,0 +1,156 @@
+//! `dmfe run` end to end: bad configurations fail with one line naming the key, exit code 2
+//! and no output file; a good one writes a file with every documented dataset.
+
+use std::path::Path;
+use std::process::Command;
+
+const GOOD: &str = "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\n\
+                    eps = 1.0\n[grid]\nt_max = 0.5\nsteps = 20\n[population]\nsize = 1000\n\
+                    [output]\npath = \"out.h5\"\n";
+
+fn dmfe(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn bad(config: &str, key: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), config).unwrap();
+    let out = dmfe(dir.path(), &["run", "c.toml", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "config {config:?}: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(key), "message should name {key}: {err}");
+    assert!(!dir.path().join("out.h5").exists());
+    assert!(!dir.path().join("out.h5.tmp").exists());
+}
+
+#[test]
+fn bad_inputs_are_refused_with_the_key() {
+    bad(
+        &GOOD.replace("phi_hat = 2.0", "phi_hat = -1.0"),
+        "model.phi_hat",
+    );
+    bad(&GOOD.replace("T = 0.5", "T = -0.1"), "model.T");
+    bad(&GOOD.replace("T0 = 0.5", "T0 = 0.0"), "model.T0");
+    bad(&GOOD.replace("steps = 20", "steps = 0"), "grid.steps");
+    bad(&GOOD.replace("t_max = 0.5", "t_max = -2.0"), "grid.t_max");
+    bad(&GOOD.replace("size = 1000", "size = 1"), "population.size");
+    bad(
+        &GOOD.replace("eps = 1.0", "eps = 1.0\nepsilon = 2.0"),
+        "potential",
+    );
+    bad(&GOOD.replace("[grid]", "[grid]\ndt = 0.1"), "grid.dt");
+    bad(
+        &GOOD.replace("phi_hat = 2.0", "phi_hat = \"dense\""),
+        "model.phi_hat",
+    );
+    bad(
+        &GOOD.replace("phi_hat = 2.0", "phi_hat = 2.0 ="),
+        "TOML syntax",
+    );
+    bad(
+        &GOOD.replace("kind = \"harmonic\"", "kind = \"square_well\""),
+        "potential",
+    );
+    let table = "[driving]\nkind = \"shear\"\nschedule = \"table\"\ntimes = []\nstrains = []\n";
+    bad(&format!("{GOOD}{table}"), "driving.times");
+    let step = "[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.1\nt_step = 9.0\n";
+    bad(&format!("{GOOD}{step}"), "driving.t_step");
+    let rd = "[driving]\nkind = \"random_displacements\"\nschedule = \"rate\"\ngamma_dot = 0.1\n";
+    bad(&format!("{GOOD}{rd}"), "driving.f");
+    // A missing file.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dmfe(dir.path(), &["run", "missing.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+}
+
+#[test]
+fn output_file_holds_every_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), GOOD).unwrap();
+    let out = dmfe(dir.path(), &["run", "c.toml", "-o", "res.h5", "--quiet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = hdf5::File::open(dir.path().join("res.h5")).unwrap();
+    let n = 21;
+    for (name, shape) in [
+        ("grid/t", vec![n]),
+        ("grid/gamma", vec![n]),
+        ("grid/gamma_eff", vec![n]),
+        ("observables/delta_r", vec![n]),
+        ("observables/stress", vec![n]),
+        ("observables/stress_se", vec![n]),
+        ("observables/energy", vec![n]),
+        ("observables/energy_se", vec![n]),
+        ("kernels/kappa", vec![n]),
+        ("kernels/kappa_se", vec![n]),
+        ("kernels/m_c", vec![n, n]),
+        ("kernels/m_r", vec![n, n]),
+        ("correlations/c", vec![n, n]),
+        ("correlations/r", vec![n, n]),
+        ("correlations/delta", vec![n, n]),
+        ("samples/h", vec![n, 8]),
+    ] {
+        let ds = f.dataset(name).unwrap_or_else(|_| panic!("missing {name}"));
+        assert_eq!(ds.shape(), shape, "{name}");
+        for attr in ["description", "units", "DIMENSION_LABELS"] {
+            assert!(ds.attr(attr).is_ok(), "{name} lacks {attr}");
+        }
+    }
+    for name in [
+        "convergence/residual",
+        "convergence/noise_floor",
+        "convergence/window",
+    ] {
+        assert!(f.dataset(name).is_ok(), "missing {name}");
+    }
+    for attr in ["dmfe_format", "solver", "config_toml", "crate_version"] {
+        assert!(f.attr(attr).is_ok(), "root lacks {attr}");
+    }
+    for attr in ["threads", "wall_seconds", "git_commit", "iterations"] {
+        assert!(
+            f.group("provenance").unwrap().attr(attr).is_ok(),
+            "provenance lacks {attr}"
+        );
+    }
+    for attr in ["phi_hat", "T", "T0", "F", "seed", "population_size"] {
+        assert!(
+            f.group("config").unwrap().attr(attr).is_ok(),
+            "config lacks {attr}"
+        );
+    }
+}
+
+#[test]
+fn config_command_prints_a_valid_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dmfe(dir.path(), &["config"]);
+    assert!(out.status.success());
+    std::fs::write(dir.path().join("ref.toml"), &out.stdout).unwrap();
+    let run = dmfe(
+        dir.path(),
+        &[
+            "run",
+            "ref.toml",
+            "--set",
+            "population.size=500",
+            "--set",
+            "grid.steps=10",
+            "--quiet",
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(dir.path().join("out.h5").exists());
+}
