@@ -1,1 +1,83 @@
-fn main() {}
+//! Benchmark of one solver iteration: the population pass (gap integration, coloured
+//! noise, M_C products: the "kernel" part; exact per-member response: the "response" part)
+//! at realistic kernels (taken from a converged short solve, extended to the grid).
+//!
+//! `cargo bench` runs N = 4096, Nt = 256 and N = 10000, Nt = 1024; set
+//! `DMFE_BENCH="N:STEPS,N:STEPS"` to choose other sizes.
+
+use std::time::Instant;
+
+use dmfe::config::{from_value, RunConfig};
+use dmfe::dynamics::particle::solve_particle;
+use dmfe::dynamics::population::average;
+use dmfe::dynamics::solve;
+use dmfe::linalg::cholesky_regularised;
+use ndarray::Array2;
+
+fn config(size: usize, steps: usize) -> RunConfig {
+    let text = format!(
+        "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\neps = 1.0\n\
+         [grid]\nt_max = {}\nsteps = {steps}\n[population]\nsize = {size}\n[solver]\n\
+         max_iterations = 200\n[output]\npath = \"bench.h5\"\n",
+        0.01 * steps as f64
+    );
+    from_value(toml::Value::Table(text.parse().unwrap())).unwrap()
+}
+
+fn bench(size: usize, steps: usize) {
+    let cfg = config(size, steps);
+    let (problem, _) = cfg.problem().unwrap();
+    // Realistic kernels: a converged solve on a short grid, then copied along diagonals.
+    let short = config(4000, 100);
+    let (sp, ss) = short.problem().unwrap();
+    let sol = solve(&sp, &ss, &mut []).unwrap();
+    let n = problem.grid.len();
+    let ks = &sol.kernels;
+    let m = ks.kappa.len();
+    let mut kernels = dmfe::dynamics::Kernels::zeros(n);
+    for i in 0..n {
+        kernels.kappa[i] = ks.kappa[i.min(m - 1)];
+        for j in 0..n {
+            let lag = i.abs_diff(j).min(m - 1);
+            kernels.m_c[[i, j]] = ks.m_c[[m - 1, m - 1 - lag]];
+            if j < i {
+                kernels.m_r[[i, j]] = ks.m_r[[m - 1, m - 1 - lag.max(1)]];
+            }
+        }
+    }
+    let wall = Instant::now();
+    let particle = solve_particle(&problem.model, &problem.grid, &kernels, n);
+    let cov: Array2<f64> = kernels.m_c.clone();
+    let (chol, _) = cholesky_regularised(cov.view());
+    let avg = average(
+        &problem,
+        &kernels,
+        particle.delta_r.as_slice().unwrap(),
+        chol.view(),
+        n,
+        1,
+    )
+    .unwrap();
+    let secs = wall.elapsed().as_secs_f64();
+    let w = avg.work;
+    let threads = rayon::current_num_threads();
+    println!(
+        "N = {size:6}, Nt = {n:5}: one iteration {secs:8.3} s wall on {threads} threads, \
+         {:7.1} ns per member-step; kernel part {:5.2} GFLOP/s per thread ({:.3} thread-s), \
+         response part {:5.2} GFLOP/s per thread ({:.3} thread-s, {:.2e} multiply-adds)",
+        secs * 1e9 / (size * n) as f64,
+        2.0 * w.kernel_flops as f64 / w.kernel_seconds / 1e9,
+        w.kernel_seconds,
+        2.0 * w.response_flops as f64 / w.response_seconds.max(1e-12) / 1e9,
+        w.response_seconds,
+        w.response_flops as f64,
+    );
+}
+
+fn main() {
+    let sizes = std::env::var("DMFE_BENCH").unwrap_or_else(|_| "4096:255,10000:1023".into());
+    for pair in sizes.split(',') {
+        let (n, s) = pair.split_once(':').expect("N:STEPS");
+        bench(n.parse().unwrap(), s.parse().unwrap());
+    }
+}

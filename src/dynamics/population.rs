@@ -42,8 +42,21 @@ pub struct Averages {
     pub energy_se: Array1<f64>,
     /// Sample trajectories h(t), `[time][sample]`.
     pub samples: Array2<f64>,
-    /// Multiply-adds spent in the exact response (for benchmarks).
+    /// Work counters of the pass (for benchmarks).
+    pub work: Work,
+}
+
+/// Work counters of one pass, summed over blocks (thread time, not wall time).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Work {
+    /// Multiply-adds of the exact response.
     pub response_flops: u64,
+    /// Thread-seconds spent in the exact response.
+    pub response_seconds: f64,
+    /// Multiply-adds of the gap integration, noise and M_C products.
+    pub kernel_flops: u64,
+    /// Thread-seconds spent in the gap integration, noise and M_C products.
+    pub kernel_seconds: f64,
 }
 
 impl Averages {
@@ -86,7 +99,7 @@ struct Partial {
     energy: Array1<f64>,
     energy_sq: Array1<f64>,
     samples: Vec<(usize, Vec<f64>)>,
-    flops: u64,
+    work: Work,
 }
 
 impl Partial {
@@ -102,7 +115,7 @@ impl Partial {
             energy: Array1::zeros(n),
             energy_sq: Array1::zeros(n),
             samples: Vec::new(),
-            flops: 0,
+            work: Work::default(),
         }
     }
 
@@ -117,7 +130,10 @@ impl Partial {
         self.energy += &o.energy;
         self.energy_sq += &o.energy_sq;
         self.samples.extend(o.samples);
-        self.flops += o.flops;
+        self.work.response_flops += o.work.response_flops;
+        self.work.response_seconds += o.work.response_seconds;
+        self.work.kernel_flops += o.work.kernel_flops;
+        self.work.kernel_seconds += o.work.kernel_seconds;
     }
 }
 
@@ -211,12 +227,13 @@ fn finish(total: Partial, inputs: &PassInputs) -> Averages {
         energy,
         energy_se,
         samples,
-        response_flops: total.flops,
+        work: total.work,
     }
 }
 
 /// Integrates the members `range` (one block) and returns their sums.
 fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
+    let clock = std::time::Instant::now();
     let pb = inp.problem;
     let model = &pb.model;
     let (n, nb) = (inp.n, range.len());
@@ -332,6 +349,10 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
             .collect();
         part.m_c_diag_sq[t] = terms.chunks_exact(2).map(|p| (p[1] - p[0]).powi(2)).sum();
     }
+    // Noise L Z (n^2/2 nb), memory sums (n^2/2 nb), M_C (n^2 nb).
+    part.work.kernel_flops = 2 * (n * n * nb) as u64;
+    part.work.kernel_seconds = clock.elapsed().as_secs_f64();
+    let clock = std::time::Instant::now();
     // Exact response of every member in contact at some time.
     let mut ws = ResponseWorkspace::default();
     let mut col = vec![0.0; n];
@@ -345,8 +366,9 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
         for (c, x) in col.iter_mut().zip(d2v.column(b)) {
             *c = *x;
         }
-        part.flops += accumulate_member(&col, &lin, w, part.m_r.view_mut(), &mut ws);
+        part.work.response_flops += accumulate_member(&col, &lin, w, part.m_r.view_mut(), &mut ws);
     }
+    part.work.response_seconds = clock.elapsed().as_secs_f64();
     for (b, i) in range.enumerate() {
         if inp.sample_indices.contains(&i) {
             part.samples.push((i, hs.column(b).to_vec()));
