@@ -10,6 +10,7 @@
 //! [`schedule`], [`noise`]), the problem (grid and parameters, in [`config`]) and the
 //! numerics ([`dynamics`], [`statics`]), joined by one `solve` call per solver.
 
+pub mod checkpoint;
 pub mod config;
 pub mod driving;
 pub mod dynamics;

@@ -22,9 +22,14 @@ enum Command {
     ///
     /// The config is a TOML file (print a commented one with `dmfe config`). The output file
     /// is written under a temporary name and renamed when complete.
+    ///
+    /// After every iteration the solver state is checkpointed to OUTPUT.ckpt (removed when
+    /// the run completes). SIGINT/SIGTERM stop the run after the current iteration with the
+    /// checkpoint kept; `dmfe run --resume OUTPUT.ckpt` continues it and gives the same
+    /// output as an uninterrupted run.
     Run {
-        /// Run configuration (TOML).
-        config: PathBuf,
+        /// Run configuration (TOML); optional with --resume.
+        config: Option<PathBuf>,
         /// Output file (overrides output.path).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -37,6 +42,13 @@ enum Command {
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
+        /// Resume from a checkpoint (OUTPUT.ckpt, or the output path it belongs to).
+        #[arg(long, value_name = "CHECKPOINT")]
+        resume: Option<PathBuf>,
+        /// On resume, accept changes of the keys that do not change the equations
+        /// (solver.max_iterations, solver.tolerance, output.path, output.samples).
+        #[arg(long)]
+        allow_change: bool,
     },
     /// Print a complete, commented configuration for `dmfe run` with every key.
     Config,
@@ -44,6 +56,8 @@ enum Command {
 
 /// Exit code for a bad configuration or bad arguments.
 const EXIT_CONFIG: i32 = 2;
+/// Exit code of a run stopped by SIGINT/SIGTERM (checkpoint kept).
+const EXIT_INTERRUPTED: i32 = 130;
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
@@ -55,7 +69,17 @@ pub fn main() -> i32 {
             set,
             threads,
             quiet,
-        } => run::run(&config, output, &set, threads, quiet),
+            resume,
+            allow_change,
+        } => run::run(run::RunArgs {
+            config,
+            output,
+            set,
+            threads,
+            quiet,
+            resume,
+            allow_change,
+        }),
         Command::Config => {
             print!("{}", dmfe::config::REFERENCE_CONFIG);
             Ok(())
@@ -67,6 +91,7 @@ pub fn main() -> i32 {
             eprintln!("error: {e:#}");
             match e.downcast_ref::<dmfe::Error>() {
                 Some(dmfe::Error::Config { .. }) => EXIT_CONFIG,
+                Some(dmfe::Error::Interrupted { .. }) => EXIT_INTERRUPTED,
                 _ => 1,
             }
         }

@@ -24,10 +24,15 @@ fn vlu(s: &str) -> VarLenUnicode {
 }
 
 impl H5Writer {
-    /// Starts writing `path` (under the temporary name `path.tmp`). Fails with a clear error
-    /// when the directory does not exist or is not writable; an existing file at `path` is
-    /// left untouched until [`H5Writer::finish`].
+    /// Starts writing `path` (under the temporary name `path.tmp`), tagged as a dmfe output
+    /// file. Fails with a clear error when the directory does not exist or is not writable;
+    /// an existing file at `path` is left untouched until [`H5Writer::finish`].
     pub fn create(path: &Path) -> Result<Self> {
+        Self::create_tagged(path, super::FORMAT_TAG)
+    }
+
+    /// As [`H5Writer::create`], with root attribute `dmfe_format = tag`.
+    pub fn create_tagged(path: &Path, tag: &str) -> Result<Self> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -53,8 +58,32 @@ impl H5Writer {
             tmp_path,
             final_path: path.to_path_buf(),
         };
-        w.attr_str("/", "dmfe_format", super::FORMAT_TAG)?;
+        w.attr_str("/", "dmfe_format", tag)?;
         Ok(w)
+    }
+
+    /// Checks, before a long computation, that `path` can be written: its directory exists
+    /// and accepts a new file. Creates and removes a probe; touches no existing file.
+    pub fn check_writable(path: &Path) -> Result<()> {
+        let mut probe = path.as_os_str().to_owned();
+        probe.push(".probe");
+        let probe = PathBuf::from(probe);
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if path.is_dir() {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "the output path is a directory",
+            )));
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+            .map_err(io)?;
+        std::fs::remove_file(&probe).map_err(io)
     }
 
     fn file(&self) -> &hdf5::File {

@@ -1,0 +1,204 @@
+//! Checkpoints of the dynamical solver: the complete [`SolverState`] and the config, written
+//! after every iteration under a temporary name and renamed, so a crash mid-write leaves the
+//! previous checkpoint intact. Random streams need no saving: each member's stream is a
+//! function of (seed, member index) and is replayed from its start at every iteration, so
+//! resuming from a checkpoint reproduces the uninterrupted run bit for bit.
+
+use std::path::{Path, PathBuf};
+
+use hdf5::types::VarLenUnicode;
+use ndarray::{Array1, Array2};
+
+use crate::dynamics::{IterationReport, Kernels, Observer, SolverState};
+use crate::error::{Error, Result};
+use crate::output::H5Writer;
+
+/// Value of the root attribute `dmfe_format` of checkpoint files.
+pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-1";
+
+/// The checkpoint path that belongs to an output path: `OUTPUT.ckpt`.
+pub fn checkpoint_path(output: &Path) -> PathBuf {
+    let mut p = output.as_os_str().to_owned();
+    p.push(".ckpt");
+    PathBuf::from(p)
+}
+
+/// Writes `state` and the config text to `path` (atomically: temporary file, then rename).
+pub fn write(path: &Path, config_toml: &str, state: &SolverState) -> Result<()> {
+    let w = H5Writer::create_tagged(path, CHECKPOINT_TAG)?;
+    w.attr_str("/", "config_toml", config_toml)?;
+    w.attr_u64("/", "window", state.window as u64)?;
+    w.attr_u64("/", "window_iterations", state.window_iterations as u64)?;
+    let k = &state.kernels;
+    w.write_1d("kernels/kappa", k.kappa.view(), "t", "eps", "kappa(t)")?;
+    w.write_2d(
+        "kernels/m_c",
+        k.m_c.view(),
+        ["t", "t_prime"],
+        "eps^2",
+        "M_C(t,t')",
+    )?;
+    w.write_2d(
+        "kernels/m_r",
+        k.m_r.view(),
+        ["t", "s"],
+        "eps/zeta_hat",
+        "M_R(t,s)",
+    )?;
+    let h = &state.history;
+    let cols: Array2<f64> = Array2::from_shape_fn((h.len(), 8), |(i, j)| {
+        let r = &h[i];
+        [
+            r.iteration as f64,
+            r.window as f64,
+            r.grid_points as f64,
+            r.residual,
+            r.noise_floor,
+            r.target,
+            r.regularisation,
+            r.seconds,
+        ][j]
+    });
+    w.write_2d(
+        "history",
+        cols.view(),
+        ["iteration", "field"],
+        "mixed",
+        "iteration, window, grid_points, residual, noise_floor, target, regularisation, seconds",
+    )?;
+    w.finish()?;
+    Ok(())
+}
+
+fn fmt_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Format {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads a checkpoint: the config text it was made with and the solver state.
+pub fn read(path: &Path) -> Result<(String, SolverState)> {
+    let h5 = |source| Error::Hdf5 {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = hdf5::File::open(path).map_err(|_| fmt_err(path, "not an HDF5 checkpoint of dmfe"))?;
+    let tag: String = f
+        .attr("dmfe_format")
+        .and_then(|a| a.read_scalar::<VarLenUnicode>())
+        .map(|s| s.to_string())
+        .map_err(|_| fmt_err(path, "not a dmfe checkpoint (no dmfe_format attribute)"))?;
+    if tag != CHECKPOINT_TAG {
+        return Err(fmt_err(
+            path,
+            format!("not a checkpoint (dmfe_format = {tag}); resume from NAME.ckpt"),
+        ));
+    }
+    let text = |name: &str| -> Result<String> {
+        f.attr(name)
+            .and_then(|a| a.read_scalar::<VarLenUnicode>())
+            .map(|s| s.to_string())
+            .map_err(h5)
+    };
+    let int = |name: &str| -> Result<usize> {
+        f.attr(name)
+            .and_then(|a| a.read_scalar::<u64>())
+            .map(|x| x as usize)
+            .map_err(h5)
+    };
+    let kappa: Array1<f64> = f
+        .dataset("kernels/kappa")
+        .and_then(|d| d.read_1d())
+        .map_err(h5)?;
+    let m_c: Array2<f64> = f
+        .dataset("kernels/m_c")
+        .and_then(|d| d.read_2d())
+        .map_err(h5)?;
+    let m_r: Array2<f64> = f
+        .dataset("kernels/m_r")
+        .and_then(|d| d.read_2d())
+        .map_err(h5)?;
+    let hist: Array2<f64> = f.dataset("history").and_then(|d| d.read_2d()).map_err(h5)?;
+    let history = hist
+        .rows()
+        .into_iter()
+        .map(|r| IterationReport {
+            iteration: r[0] as usize,
+            window: r[1] as usize,
+            grid_points: r[2] as usize,
+            residual: r[3],
+            noise_floor: r[4],
+            target: r[5],
+            regularisation: r[6],
+            seconds: r[7],
+        })
+        .collect();
+    let state = SolverState {
+        kernels: Kernels { kappa, m_c, m_r },
+        window: int("window")?,
+        window_iterations: int("window_iterations")?,
+        history,
+    };
+    Ok((text("config_toml")?, state))
+}
+
+/// Observer that checkpoints after every iteration and stops the solve, once the
+/// checkpoint is safe, when `interrupt` has been raised (SIGINT/SIGTERM).
+pub struct Checkpointer<'a> {
+    /// Checkpoint file.
+    pub path: PathBuf,
+    /// Config text stored with it.
+    pub config_toml: String,
+    /// Raised by the signal handler.
+    pub interrupt: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Observer for Checkpointer<'_> {
+    fn observe(&mut self, report: &IterationReport, state: &SolverState) -> Result<()> {
+        write(&self.path, &self.config_toml, state)?;
+        if self.interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Interrupted {
+                iteration: report.iteration,
+                checkpoint: self.path.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Keys of a run config that may differ between a checkpoint and a resumed run (with
+/// `--allow-change`): they change how long the iteration goes on or where output goes, not
+/// the equations.
+pub const SAFE_KEYS: &[&str] = &[
+    "solver.max_iterations",
+    "solver.tolerance",
+    "output.path",
+    "output.samples",
+];
+
+/// The dotted keys whose values differ between two TOML documents.
+pub fn differing_keys(a: &toml::Value, b: &toml::Value) -> Vec<String> {
+    fn walk(prefix: &str, a: Option<&toml::Value>, b: Option<&toml::Value>, out: &mut Vec<String>) {
+        match (a, b) {
+            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&p, x.get(k), y.get(k), out);
+                }
+            }
+            (x, y) if x != y => out.push(prefix.to_string()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", Some(a), Some(b), &mut out);
+    out
+}

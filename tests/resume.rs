@@ -1,0 +1,243 @@
+//! Issue #5: checkpoints, resume, interruption, hostile input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const CONFIG: &str = "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\n\
+                      eps = 1.0\n[driving]\nkind = \"shear\"\nschedule = \"rate\"\ngamma_dot = 0.2\n\
+                      [grid]\nt_max = 1.5\nsteps = 75\n[population]\nsize = 40000\n\
+                      [output]\npath = \"out.h5\"\n";
+
+fn dmfe(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+/// Every dataset of two output files, except wall times, is identical.
+fn assert_same_results(a: &Path, b: &Path) {
+    let (fa, fb) = (hdf5::File::open(a).unwrap(), hdf5::File::open(b).unwrap());
+    let mut compared = 0;
+    for group in [
+        "grid",
+        "observables",
+        "kernels",
+        "correlations",
+        "samples",
+        "convergence",
+    ] {
+        for name in fa.group(group).unwrap().member_names().unwrap() {
+            if name == "seconds" {
+                continue;
+            }
+            let path = format!("{group}/{name}");
+            let x = fa.dataset(&path).unwrap().read_raw::<f64>().unwrap();
+            let y = fb.dataset(&path).unwrap().read_raw::<f64>().unwrap();
+            assert!(x == y, "{path} differs");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "only {compared} datasets compared");
+}
+
+/// Waits until the checkpoint holds at least two iterations' worth of time, then returns.
+fn wait_for(path: &Path, limit: Duration) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(start.elapsed() < limit, "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+fn sigkill_then_resume_is_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), CONFIG).unwrap();
+    let reference = dmfe(dir.path(), &["run", "c.toml", "-o", "ref.h5", "--quiet"]);
+    assert!(
+        reference.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reference.stderr)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(dir.path())
+        .args(["run", "c.toml", "--quiet"])
+        .spawn()
+        .unwrap();
+    wait_for(&dir.path().join("out.h5.ckpt"), Duration::from_secs(60));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!dir.path().join("out.h5").exists(), "killed before the end");
+    let resumed = dmfe(dir.path(), &["run", "--resume", "out.h5.ckpt", "--quiet"]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(
+        !dir.path().join("out.h5.ckpt").exists(),
+        "checkpoint removed at the end"
+    );
+    assert_same_results(&dir.path().join("ref.h5"), &dir.path().join("out.h5"));
+}
+
+#[test]
+fn sigint_keeps_checkpoint_and_says_how_to_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), CONFIG).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(dir.path())
+        .args(["run", "c.toml", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&dir.path().join("out.h5.ckpt"), Duration::from_secs(60));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("dmfe run --resume"), "{err}");
+    assert!(dir.path().join("out.h5.ckpt").exists());
+    assert!(!dir.path().join("out.h5").exists());
+    // Resuming with a config that changes the physics is refused, naming the key.
+    let changed = dmfe(
+        dir.path(),
+        &[
+            "run",
+            "--resume",
+            "out.h5.ckpt",
+            "--set",
+            "model.phi_hat=2.5",
+        ],
+    );
+    let err = String::from_utf8_lossy(&changed.stderr);
+    assert_eq!(changed.status.code(), Some(2), "{err}");
+    assert!(err.contains("model.phi_hat"), "{err}");
+    // A safe key needs --allow-change.
+    let safe = [
+        "run",
+        "--resume",
+        "out.h5.ckpt",
+        "--set",
+        "solver.max_iterations=90",
+        "--quiet",
+    ];
+    let refused = dmfe(dir.path(), &safe);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-change"));
+    let mut allowed = safe.to_vec();
+    allowed.push("--allow-change");
+    let ok = dmfe(dir.path(), &allowed);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(dir.path().join("out.h5").exists());
+}
+
+#[test]
+fn output_problems_are_reported_before_solving_and_never_destroy_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), CONFIG).unwrap();
+    let start = Instant::now();
+    let out = dmfe(dir.path(), &["run", "c.toml", "-o", "no/such/dir/x.h5"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no/such/dir/x.h5"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "failed only after solving"
+    );
+    // A run that fails (no convergence in 1 iteration) leaves an existing file untouched.
+    std::fs::write(dir.path().join("keep.h5"), b"precious").unwrap();
+    let out = dmfe(
+        dir.path(),
+        &[
+            "run",
+            "c.toml",
+            "-o",
+            "keep.h5",
+            "--set",
+            "solver.max_iterations=1",
+            "--quiet",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not converged"));
+    assert_eq!(
+        std::fs::read(dir.path().join("keep.h5")).unwrap(),
+        b"precious"
+    );
+    assert!(!dir.path().join("keep.h5.tmp").exists());
+}
+
+/// The config loader never panics: 3000 random mutations of a valid config (bytes changed,
+/// lines dropped or duplicated, values replaced by odd ones) all give Ok or a config error.
+#[test]
+fn config_loader_never_panics_on_mutated_input() {
+    use rand::{RngExt, SeedableRng};
+    let base = dmfe::config::REFERENCE_CONFIG;
+    let lines: Vec<&str> = base.lines().collect();
+    let odd = [
+        "-1",
+        "0",
+        "1e400",
+        "nan",
+        "inf",
+        "\"x\"",
+        "[]",
+        "[1, \"a\"]",
+        "{}",
+        "true",
+        "99999999999999999999",
+        "-0.0",
+        "",
+    ];
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.toml");
+    for case in 0..3000 {
+        let mut ls: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        for _ in 0..rng.random_range(1..4) {
+            let i = rng.random_range(0..ls.len());
+            match rng.random_range(0..4) {
+                0 => {
+                    ls.remove(i);
+                }
+                1 => {
+                    let l = ls[i].clone();
+                    ls.insert(i, l);
+                }
+                2 => {
+                    if let Some((k, _)) = ls[i].clone().split_once('=') {
+                        ls[i] = format!("{k}= {}", odd[rng.random_range(0..odd.len())]);
+                    }
+                }
+                _ => {
+                    let mut bytes = ls[i].clone().into_bytes();
+                    if !bytes.is_empty() {
+                        let j = rng.random_range(0..bytes.len());
+                        bytes[j] = rng.random_range(32u8..127);
+                    }
+                    ls[i] = String::from_utf8_lossy(&bytes).into_owned();
+                }
+            }
+        }
+        std::fs::write(&path, ls.join("\n")).unwrap();
+        let result = std::panic::catch_unwind(|| dmfe::config::RunConfig::load(&path, &[]));
+        match result {
+            Ok(Ok(_)) | Ok(Err(dmfe::Error::Config { .. })) => {}
+            Ok(Err(e)) => panic!("case {case}: unexpected error kind {e}"),
+            Err(_) => panic!("case {case}: the loader panicked on:\n{}", ls.join("\n")),
+        }
+    }
+}
