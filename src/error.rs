@@ -56,6 +56,9 @@ pub enum Error {
         /// Path of the checkpoint to resume from.
         checkpoint: PathBuf,
     },
+    /// The static solver could not find or follow the stationary point of G (spec 2).
+    #[error("static solver: {0}")]
+    Static(String),
     /// An HDF5 error, with the file it concerns.
     #[error("HDF5 file {path}: {source}")]
     Hdf5 {

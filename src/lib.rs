@@ -20,5 +20,6 @@ pub mod noise;
 pub mod output;
 pub mod potential;
 pub mod schedule;
+pub mod statics;
 
 pub use error::{Error, Result};
