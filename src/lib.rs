@@ -15,6 +15,7 @@ pub mod config;
 pub mod driving;
 pub mod dynamics;
 pub mod error;
+pub mod inspect;
 pub mod linalg;
 pub mod noise;
 pub mod output;

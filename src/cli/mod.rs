@@ -1,7 +1,9 @@
 //! Command-line interface: argument parsing and the subcommands.
 
+mod inspect;
 mod progress;
 mod run;
+mod statics;
 
 use std::path::PathBuf;
 
@@ -50,8 +52,63 @@ enum Command {
         #[arg(long)]
         allow_change: bool,
     },
-    /// Print a complete, commented configuration for `dmfe run` with every key.
-    Config,
+    /// Follow an equilibrium glass quasistatically in strain (replica-symmetric statics).
+    ///
+    /// Solves the state-following equations (paper Eqs. (26)-(36)) from gamma = 0 through
+    /// the stress overshoot to the yield fold, under global shear (AQS) or random local
+    /// displacements (AQRD), and writes the branch to HDF5. Prints the shear modulus, the
+    /// overshoot, the Gardner strain (past it the RS values are approximations) and the
+    /// yield strain. With --transition, prints phi_hat_d (hard spheres) or T_d at the
+    /// config's phi_hat (soft potentials) instead. Print a commented config with
+    /// `dmfe config static`.
+    Static {
+        /// Static configuration (TOML).
+        config: PathBuf,
+        /// Output file (overrides output.path).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Override a config key, e.g. --set driving.xi=0.7 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Locate the dynamical transition instead of following a branch (no file written).
+        #[arg(long)]
+        transition: bool,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Print a complete, commented configuration with every key (`run` or `static`).
+    Config {
+        /// Which solver's configuration.
+        #[arg(value_enum, default_value_t = ConfigKind::Run)]
+        solver: ConfigKind,
+    },
+    /// Summarise an output file, or print a dataset, a group or a row slice as columns.
+    ///
+    /// Without DATASET: what run this is, whether it converged, key numbers. With a group
+    /// (e.g. `observables`): its one-dimensional datasets as columns, time (or strain) first.
+    /// With a two-time dataset (e.g. `kernels/m_c`) and --at T: the row at the t nearest T.
+    Inspect {
+        /// Output file of `dmfe run` or `dmfe static`.
+        file: PathBuf,
+        /// Dataset or group path, e.g. observables, observables/stress, kernels/m_c.
+        dataset: Option<String>,
+        /// For a two-time dataset: print the row at the time nearest this.
+        #[arg(long, value_name = "T", allow_negative_numbers = true)]
+        at: Option<f64>,
+        /// Comma-separated values with a header line instead of aligned columns.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+/// The solver whose reference configuration `dmfe config` prints.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ConfigKind {
+    /// `dmfe run`.
+    Run,
+    /// `dmfe static`.
+    Static,
 }
 
 /// Exit code for a bad configuration or bad arguments.
@@ -80,9 +137,41 @@ pub fn main() -> i32 {
             resume,
             allow_change,
         }),
-        Command::Config => {
-            print!("{}", dmfe::config::REFERENCE_CONFIG);
+        Command::Static {
+            config,
+            output,
+            set,
+            transition,
+            quiet,
+        } => statics::run(statics::StaticArgs {
+            config,
+            output,
+            set,
+            transition,
+            quiet,
+        }),
+        Command::Config { solver } => {
+            print!(
+                "{}",
+                match solver {
+                    ConfigKind::Run => dmfe::config::REFERENCE_CONFIG,
+                    ConfigKind::Static => dmfe::config::STATIC_REFERENCE_CONFIG,
+                }
+            );
             Ok(())
+        }
+        Command::Inspect {
+            file,
+            dataset,
+            at,
+            csv,
+        } => {
+            return inspect::run(inspect::InspectArgs {
+                file,
+                dataset,
+                at,
+                csv,
+            })
         }
     };
     match result {

@@ -1,9 +1,12 @@
 //! Configuration files: TOML loading with `--set key=value` overrides and errors that name
-//! the offending key ([`load`]), and the run configuration of `dmfe run` ([`RunConfig`]).
+//! the offending key ([`load_value`]), the configuration of `dmfe run` ([`RunConfig`]) and
+//! of `dmfe static` ([`StaticConfig`]).
 
 mod run;
+mod statics;
 
 pub use run::*;
+pub use statics::*;
 
 use std::path::Path;
 

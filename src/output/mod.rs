@@ -2,9 +2,11 @@
 //! dynamical and static solvers.
 
 mod run_file;
+mod static_file;
 mod writer;
 
 pub use run_file::{write_run, Provenance};
+pub use static_file::write_static;
 pub use writer::H5Writer;
 
 /// Value of the root attribute `dmfe_format` that marks files written by this program.

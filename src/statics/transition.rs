@@ -83,11 +83,19 @@ pub fn equilibrium_cage(model: &StaticModel) -> Result<f64> {
     if f_max < target {
         return Err(Error::config(
             "model.phi_hat",
-            format!(
-                "no glass: phi_hat = {} is below the dynamical transition phi_hat_d = {:.6} at T0 (raise phi_hat or lower T0)",
-                model.phi_hat,
-                1.0 / f_max
-            ),
+            match model.interaction {
+                Interaction::HardSphere => format!(
+                    "no glass: phi_hat = {} is below the dynamical transition phi_hat_d = {:.6} (raise phi_hat)",
+                    model.phi_hat,
+                    1.0 / f_max
+                ),
+                Interaction::Soft(_) => format!(
+                    "no glass: phi_hat = {} is below the dynamical transition phi_hat_d = {:.6} at T0 = {} (raise phi_hat or lower T0)",
+                    model.phi_hat,
+                    1.0 / f_max,
+                    1.0 / model.beta0
+                ),
+            },
         ));
     }
     // Bracket the smaller root below Delta_d.
