@@ -18,12 +18,9 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from dmfe_plot import plt, read_static
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -42,11 +39,9 @@ def branch(dmfe, out, *overrides):
     for o in overrides:
         cmd += ["--set", o]
     subprocess.run(cmd, check=True)
-    with h5py.File(out, "r") as f:
-        b = {k: f["branch"][k][()] for k in f["branch"]}
-        b["F"] = f["config"].attrs["F"]
-        b["gamma_y"] = f["summary"].attrs["gamma_y"]
-    return b
+    d = read_static(out)
+    return {"gamma": d["branch/gamma"], "sigma_hat": d["branch/sigma_hat"],
+            "F": d.config["F"], "gamma_y": d.summary["gamma_y"]}
 
 
 def main():

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# CI test of the plotting scripts: generates small dmfe files (a liquid, two shear start-ups,
+# an AQS and an AQRD static branch) in a temporary directory, runs plot_run.py and
+# plot_static.py on them, and checks that every expected PNG exists (> 1000 bytes) and that
+# a file of the wrong kind is refused with exit code 2. A few seconds on 2 cores.
+# Prints "plots: N passed, M failed"; exits non-zero if any check failed (each named).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export MPLBACKEND=Agg
+
+dmfe=target/release/dmfe
+if [ ! -x "$dmfe" ]; then
+  cargo build --release
+fi
+root=$PWD
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+figs=$tmp/figs
+passed=0
+failed=0
+
+# check NAME COMMAND...: runs COMMAND, counts it as passed or failed.
+check() {
+  local name=$1
+  shift
+  if "$@" >"$tmp/out" 2>&1; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $name" >&2
+    sed 's/^/  | /' "$tmp/out" >&2
+  fi
+}
+
+# png FILE: exists and is more than 1000 bytes.
+png() {
+  [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt 1000 ] || { echo "missing or too small: $1"; return 1; }
+}
+
+# refused COMMAND...: COMMAND exits with code 2 and a one-line message.
+refused() {
+  local rc=0
+  "$@" >/dev/null 2>"$tmp/err" || rc=$?
+  cat "$tmp/err"
+  [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]
+}
+
+small=(--set grid.steps=40 --set population.size=2000)
+check "dmfe run quickstart" "$dmfe" run runs/quickstart.toml -q -o "$tmp/liq.h5" "${small[@]}"
+check "dmfe run shear start-up, gamma_dot = 0.1" "$dmfe" run runs/shear-startup.toml -q \
+  -o "$tmp/shear01.h5" "${small[@]}" --set driving.gamma_dot=0.1
+check "dmfe run shear start-up, gamma_dot = 0.3" "$dmfe" run runs/shear-startup.toml -q \
+  -o "$tmp/shear03.h5" "${small[@]}" --set driving.gamma_dot=0.3
+check "dmfe static AQS" "$dmfe" static runs/static-hs.toml -q -o "$tmp/aqs.h5"
+check "dmfe static AQRD" "$dmfe" static runs/static-hs.toml -q -o "$tmp/aqrd.h5" --set driving.xi=0.7
+check "foreign HDF5 file" python3 -c "import h5py, sys; h5py.File(sys.argv[1], 'w')['x'] = [1.0]" "$tmp/foreign.h5"
+
+# Dynamics: a sweep overlaid (one kernel figure per file), and one file with default names.
+check "plot_run.py sweep" python3 scripts/plot_run.py "$tmp/liq.h5" "$tmp/shear01.h5" "$tmp/shear03.h5" \
+  --label schedule --prefix sweep --all-kernels -o "$figs"
+for what in msd stress kappa convergence kernels_liq kernels_shear01 kernels_shear03; do
+  check "sweep_$what.png" png "$figs/sweep_$what.png"
+done
+check "plot_run.py one file" python3 scripts/plot_run.py "$tmp/liq.h5" -o "$figs"
+for what in msd stress kappa convergence kernels; do
+  check "liq_$what.png" png "$figs/liq_$what.png"
+done
+
+# Statics: AQS and AQRD with the Eq. (36) collapse, and the default output name.
+check "plot_static.py --collapse" python3 scripts/plot_static.py "$tmp/aqs.h5" "$tmp/aqrd.h5" \
+  --label F --collapse -o "$figs/static.png"
+check "static.png" png "$figs/static.png"
+check "static_collapse.png" png "$figs/static_collapse.png"
+check "plot_static.py default output" bash -c "cd '$figs' && python3 '$root/scripts/plot_static.py' '$tmp/aqs.h5'"
+check "aqs_static.png" png "$figs/aqs_static.png"
+
+# Wrong kinds of file: exit code 2 with one line.
+check "plot_run.py refuses a static file" refused python3 scripts/plot_run.py "$tmp/aqs.h5" -o "$figs/no"
+check "plot_static.py refuses a dynamics file" refused python3 scripts/plot_static.py "$tmp/liq.h5" -o "$figs/no.png"
+check "plot_run.py refuses a non-dmfe file" refused python3 scripts/plot_run.py "$tmp/foreign.h5" -o "$figs/no"
+check "plot_static.py refuses a non-dmfe file" refused python3 scripts/plot_static.py "$tmp/foreign.h5" -o "$figs/no.png"
+
+echo "plots: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
