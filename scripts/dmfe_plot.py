@@ -205,16 +205,14 @@ def set_labels(files, key):
 
 
 def pretty_units(units):
-    """A `units` attribute as mathtext: 'eps/zeta_hat' -> '$\\varepsilon/\\hat{\\zeta}$'.
+    """A `units` attribute as mathtext: 'eps^2/zeta_hat' -> '$\\varepsilon^2/\\hat{\\zeta}$'.
 
-    Dimensionless ('1' or empty) gives ''. Words after a hyphen stay plain text.
+    Dimensionless ('1' or empty) gives ''.
     """
     if units in ("", "1"):
         return ""
-    head, sep, tail = units.partition("-")
-    math_part = re.sub(r"[A-Za-z_]+", lambda m: _UNIT_SYMBOLS.get(m.group(0), m.group(0)), head)
-    math_part = math_part.strip().replace(" ", r"\,")
-    return f"${math_part}$" + sep + tail
+    math_part = re.sub(r"[A-Za-z_]+", lambda m: _UNIT_SYMBOLS.get(m.group(0), m.group(0)), units)
+    return "$" + math_part.strip().replace(" ", r"\,") + "$"
 
 
 def axis_label(symbol, units):

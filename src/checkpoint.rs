@@ -42,7 +42,7 @@ pub fn write(path: &Path, config_toml: &str, state: &SolverState) -> Result<()> 
         "kernels/m_r",
         k.m_r.view(),
         ["t", "s"],
-        "eps/zeta_hat",
+        "eps^2/zeta_hat",
         "M_R(t,s)",
     )?;
     let h = &state.history;

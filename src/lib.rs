@@ -10,6 +10,8 @@
 //! [`schedule`], [`noise`]), the problem (grid and parameters, in [`config`]) and the
 //! numerics ([`dynamics`], [`statics`]), joined by one `solve` call per solver.
 
+#![deny(missing_docs)]
+
 pub mod checkpoint;
 pub mod config;
 pub mod driving;

@@ -92,6 +92,7 @@ fn output_file_holds_every_dataset() {
         ("observables/energy_se", vec![n]),
         ("kernels/kappa", vec![n]),
         ("kernels/kappa_se", vec![n]),
+        ("kernels/m_c_diag_se", vec![n]),
         ("kernels/m_c", vec![n, n]),
         ("kernels/m_r", vec![n, n]),
         ("correlations/c", vec![n, n]),

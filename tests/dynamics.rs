@@ -100,6 +100,17 @@ fn equilibrium_liquid_identities() {
     }
     let res = diagnostics::equilibrium_residuals(&sol, 0.5, dt);
     println!("{res:?}");
+    // Measured: at most 1.4 standard errors, mean gap 0.9% of kappa(0).
+    assert!(
+        res.kappa_vs_m_c_se < 4.0,
+        "kappa - beta M_C(t,t) reaches {} standard errors",
+        res.kappa_vs_m_c_se
+    );
+    assert!(
+        res.kappa_vs_m_c_mean.abs() < 0.03,
+        "mean (beta M_C - kappa)/kappa(0) = {}",
+        res.kappa_vs_m_c_mean
+    );
     assert!(res.r_fdt < 0.03, "particle FDT residual {}", res.r_fdt);
     assert!(res.delta_tti < 0.03, "Delta TTI residual {}", res.delta_tti);
     // Integrated FDT of the kernels, at the last time.

@@ -50,7 +50,7 @@ pub fn write_run(
         "grid/t",
         t.view(),
         time,
-        "1/zeta_hat-scaled time",
+        "zeta_hat/eps",
         "time grid t_i = i dt",
     )?;
     let gamma = t.mapv(|x| model.gamma(x));
@@ -115,6 +115,12 @@ pub fn write_run(
         "eps",
         "standard error of kappa(t) (last population pass)",
     )?;
+    one(
+        "kernels/m_c_diag_se",
+        av.m_c_diag_se.view(),
+        "eps^2",
+        "standard error of the diagonal M_C(t,t) (last population pass)",
+    )?;
     w.write_2d(
         "kernels/m_c",
         k.m_c.view(),
@@ -126,7 +132,7 @@ pub fn write_run(
         "kernels/m_r",
         k.m_r.view(),
         ts,
-        "eps/zeta_hat",
+        "eps^2/zeta_hat",
         "M_R(t,s) = (phi_hat/2) E[v''(h(t)) chi(t,s)] for s < t (zero for s >= t), spec 1.5",
     )?;
     w.write_2d(

@@ -4,7 +4,7 @@
 //!
 //! Model: [`StaticModel`] (interaction, state point, driving variance F). Numerics:
 //! [`free_energy`] evaluates G and its stationarity conditions; [`branch`] follows the
-//! stationary point; [`transition`] locates phi_hat_d and T_d.
+//! stationary point; [`mod@transition`] locates phi_hat_d and T_d.
 
 pub mod branch;
 pub mod cage;
