@@ -60,7 +60,7 @@ pub enum Error {
     #[error("static solver: {0}")]
     Static(String),
     /// An HDF5 error, with the file it concerns.
-    #[error("HDF5 file {path}: {source}")]
+    #[error("HDF5 file {path}: {}", condensed(.source))]
     Hdf5 {
         /// The file.
         path: PathBuf,
@@ -95,5 +95,48 @@ impl Error {
     }
 }
 
+/// HDF5's message on one line: its first line up to the time stamp, and the system's
+/// reason (e.g. "No space left on device") when the library reports one.
+fn condensed(e: &hdf5::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let head = first.split(": time =").next().unwrap_or(first).trim();
+    let reason = text
+        .split("error message = '")
+        .nth(1)
+        .and_then(|r| r.split('\'').next());
+    match reason {
+        Some(r) => format!("{head} ({r})"),
+        None => head.to_string(),
+    }
+}
+
 /// The library's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full disk reads as one line with the system's reason, not HDF5's error dump.
+    #[test]
+    fn hdf5_errors_are_one_line_with_the_reason() {
+        let raw =
+            "H5Fflush(): unable to flush: file write failed: time = Wed Nov 25 11:59:50 2026\n\
+                   , filename = 'x.h5.tmp', errno = 28, error message = 'No space left on device', \
+                   buf = 0x1, total write size = 2048";
+        let e = Error::Hdf5 {
+            path: PathBuf::from("x.h5"),
+            source: hdf5::Error::from(raw),
+        };
+        assert_eq!(
+            e.to_string(),
+            "HDF5 file x.h5: H5Fflush(): unable to flush: file write failed (No space left on device)"
+        );
+        let plain = Error::Hdf5 {
+            path: PathBuf::from("y.h5"),
+            source: hdf5::Error::from("unable to open file"),
+        };
+        assert_eq!(plain.to_string(), "HDF5 file y.h5: unable to open file");
+    }
+}

@@ -154,6 +154,10 @@ fn output_problems_are_reported_before_solving_and_never_destroy_files() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("no/such/dir/x.h5"), "{err}");
     assert!(
+        err.contains("output directory no/such/dir does not exist") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(
         start.elapsed() < Duration::from_secs(2),
         "failed only after solving"
     );

@@ -177,7 +177,11 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The library's errors name their cause themselves; others show their chain.
+            match e.downcast_ref::<dmfe::Error>() {
+                Some(d) => eprintln!("error: {d}"),
+                None => eprintln!("error: {e:#}"),
+            }
             match e.downcast_ref::<dmfe::Error>() {
                 Some(dmfe::Error::Config { .. }) => EXIT_CONFIG,
                 Some(dmfe::Error::Interrupted { .. }) => EXIT_INTERRUPTED,

@@ -23,6 +23,24 @@ fn vlu(s: &str) -> VarLenUnicode {
     VarLenUnicode::from_str(&s.replace('\0', " ")).expect("no NUL")
 }
 
+/// Fails with a clear error when the directory of `path` does not exist.
+fn require_directory(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("output directory {} does not exist", dir.display()),
+        ),
+    })
+}
+
 impl H5Writer {
     /// Starts writing `path` (under the temporary name `path.tmp`), tagged as a dmfe output
     /// file. Fails with a clear error when the directory does not exist or is not writable;
@@ -33,19 +51,7 @@ impl H5Writer {
 
     /// As [`H5Writer::create`], with root attribute `dmfe_format = tag`.
     pub fn create_tagged(path: &Path, tag: &str) -> Result<Self> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !dir.is_dir() {
-            return Err(Error::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("output directory {} does not exist", dir.display()),
-                ),
-            });
-        }
+        require_directory(path)?;
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp_path = PathBuf::from(tmp);
@@ -78,6 +84,7 @@ impl H5Writer {
                 "the output path is a directory",
             )));
         }
+        require_directory(path)?;
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -230,15 +237,23 @@ impl H5Writer {
 
     /// Flushes and closes the file, then renames it to its final name.
     pub fn finish(mut self) -> Result<PathBuf> {
-        if let Some(f) = self.file.take() {
-            f.flush().map_err(|e| self.err(e))?;
-            drop(f);
+        let file = self.file.take().expect("file open until finish");
+        let flushed = file.flush();
+        drop(file);
+        let done = match flushed {
+            Ok(()) => {
+                std::fs::rename(&self.tmp_path, &self.final_path).map_err(|source| Error::Io {
+                    path: self.final_path.clone(),
+                    source,
+                })
+            }
+            Err(e) => Err(self.err(e)),
+        };
+        if done.is_err() {
+            // A full disk or a failed rename: the final file (if any) is untouched.
+            let _ = std::fs::remove_file(&self.tmp_path);
         }
-        std::fs::rename(&self.tmp_path, &self.final_path).map_err(|source| Error::Io {
-            path: self.final_path.clone(),
-            source,
-        })?;
-        Ok(self.final_path.clone())
+        done.map(|()| self.final_path.clone())
     }
 }
 
