@@ -1,11 +1,13 @@
 //! HDF5 output: a self-describing file writer (this module) and the layouts written by the
 //! dynamical and static solvers.
 
+mod provenance;
 mod run_file;
 mod static_file;
 mod writer;
 
-pub use run_file::{write_run, Provenance};
+pub use provenance::Provenance;
+pub use run_file::write_run;
 pub use static_file::write_static;
 pub use writer::H5Writer;
 

@@ -4,21 +4,10 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, ArrayView1};
 
-use super::H5Writer;
+use super::provenance::{create_output, Provenance};
 use crate::config::RunConfig;
 use crate::dynamics::{Problem, Solution};
 use crate::error::Result;
-
-/// Facts about how a run was made, stored under `/provenance`.
-#[derive(Debug, Clone)]
-pub struct Provenance {
-    /// Worker threads used.
-    pub threads: usize,
-    /// Wall time of the solve in seconds.
-    pub wall_seconds: f64,
-    /// Git commit of the source, when known at build time.
-    pub git_commit: Option<String>,
-}
 
 /// Writes the solution of `problem` (configured by `config`) to `path` (temporary name,
 /// renamed when complete).
@@ -29,22 +18,18 @@ pub fn write_run(
     solution: &Solution,
     provenance: &Provenance,
 ) -> Result<PathBuf> {
-    let w = H5Writer::create(path)?;
+    let w = create_output(
+        path,
+        "dynamics",
+        &config.to_toml(),
+        "Population solution of the dynamical mean-field equations (dmfe run); spec 1",
+    )?;
     let grid = problem.grid;
     let model = &problem.model;
     let n = grid.len();
     let t = Array1::from_shape_fn(n, |i| grid.time(i));
     let time = "t";
     let (tt, ts) = (["t", "t_prime"], ["t", "s"]);
-
-    w.attr_str("/", "solver", "dynamics")?;
-    w.attr_str("/", "crate_version", env!("CARGO_PKG_VERSION"))?;
-    w.attr_str("/", "config_toml", &config.to_toml())?;
-    w.attr_str(
-        "/",
-        "description",
-        "Population solution of the dynamical mean-field equations (dmfe run); spec 1",
-    )?;
 
     w.write_1d(
         "grid/t",
@@ -230,15 +215,8 @@ pub fn write_run(
     w.attr_f64(c, "h0_max", problem.population.h0_max)?;
     w.attr_f64(c, "reach", problem.population.reach)?;
 
+    provenance.write(&w)?;
     let pr = "provenance";
-    w.attr_str(pr, "crate_version", env!("CARGO_PKG_VERSION"))?;
-    w.attr_str(
-        pr,
-        "git_commit",
-        provenance.git_commit.as_deref().unwrap_or("unknown"),
-    )?;
-    w.attr_u64(pr, "threads", provenance.threads as u64)?;
-    w.attr_f64(pr, "wall_seconds", provenance.wall_seconds)?;
     w.attr_u64(pr, "iterations", hist.len() as u64)?;
     let last = hist.last().expect("at least one iteration");
     w.attr_f64(pr, "final_residual", last.residual)?;

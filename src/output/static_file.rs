@@ -1,10 +1,10 @@
-//! The layout of the file written by `dmfe static` (documented in docs/output-format.md).
+//! The layout of the file written by `dmfe static` (documented in README.md, "Quasistatic branches").
 
 use std::path::{Path, PathBuf};
 
 use ndarray::Array1;
 
-use super::{H5Writer, Provenance};
+use super::provenance::{create_output, Provenance};
 use crate::config::StaticConfig;
 use crate::error::Result;
 use crate::statics::{Branch, BranchPoint, Interaction, StaticModel};
@@ -18,13 +18,10 @@ pub fn write_static(
     branch: &Branch,
     provenance: &Provenance,
 ) -> Result<PathBuf> {
-    let w = H5Writer::create(path)?;
-    w.attr_str("/", "solver", "static")?;
-    w.attr_str("/", "crate_version", env!("CARGO_PKG_VERSION"))?;
-    w.attr_str("/", "config_toml", &config.to_toml())?;
-    w.attr_str(
-        "/",
-        "description",
+    let w = create_output(
+        path,
+        "static",
+        &config.to_toml(),
         "Replica-symmetric state-following branch of an equilibrium glass under strain (dmfe static); spec 2",
     )?;
 
@@ -113,15 +110,7 @@ pub fn write_static(
     w.attr_str(c, "driving", driving.name())?;
     w.attr_f64(c, "F", model.variance)?;
 
-    let pr = "provenance";
-    w.attr_str(pr, "crate_version", env!("CARGO_PKG_VERSION"))?;
-    w.attr_str(
-        pr,
-        "git_commit",
-        provenance.git_commit.as_deref().unwrap_or("unknown"),
-    )?;
-    w.attr_u64(pr, "threads", provenance.threads as u64)?;
-    w.attr_f64(pr, "wall_seconds", provenance.wall_seconds)?;
-    w.attr_u64(pr, "points", branch.points.len() as u64)?;
+    provenance.write(&w)?;
+    w.attr_u64("provenance", "points", branch.points.len() as u64)?;
     w.finish()
 }

@@ -217,18 +217,17 @@ impl H5Writer {
 
     /// Writes a floating-point attribute `key` on the group or dataset `path`.
     pub fn attr_f64(&self, path: &str, key: &str, value: f64) -> Result<()> {
-        let loc = self.location(path)?;
-        loc.new_attr::<f64>()
-            .shape(())
-            .create(key)
-            .and_then(|a| a.write_scalar(&value))
-            .map_err(|e| self.err(e))
+        self.scalar_attr(path, key, value)
     }
 
     /// Writes an integer attribute `key` on the group or dataset `path`.
     pub fn attr_u64(&self, path: &str, key: &str, value: u64) -> Result<()> {
+        self.scalar_attr(path, key, value)
+    }
+
+    fn scalar_attr<T: hdf5::H5Type>(&self, path: &str, key: &str, value: T) -> Result<()> {
         let loc = self.location(path)?;
-        loc.new_attr::<u64>()
+        loc.new_attr::<T>()
             .shape(())
             .create(key)
             .and_then(|a| a.write_scalar(&value))
