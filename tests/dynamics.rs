@@ -197,3 +197,43 @@ fn convergence_in_dt() {
     println!("mean beta M_C(t,t) - kappa(t): dt=0.04 {a:.5}, 0.02 {b:.5}, 0.01 {c:.5}");
     assert!(a > b && b > c, "no convergence: {a} {b} {c}");
 }
+
+/// The stress of paper Eq. (24) in absolute terms: an instantaneous step strain gamma0
+/// applied to the equilibrium liquid (ramp of one step, measured at its end, before y can
+/// respond) gives the affine (Born) stress
+/// sigma = gamma0 F (phi_hat/2) int dh e^h e^{-beta v(h)} v''(h) + O(gamma0^3),
+/// = gamma0 F [beta M_C(0,0) + P] with P = -(phi_hat/2) int e^h e^{-beta v} v' (by parts).
+/// Checked to 4 standard errors plus 3% (O(dt) bias of the stationary state, O(gamma0^2)).
+#[test]
+fn affine_stress_after_instantaneous_step() {
+    let (phi_hat, beta, gamma0) = (2.0, 2.0, 0.1);
+    let sol = run(&liquid(
+        "[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.1\nt_step = 0.05\n\
+         ramp = 0.01\n",
+        100_000,
+        20,
+        0.2,
+    ));
+    // (phi_hat/2) int e^h e^{-beta h^2} 2 dh over h < 0 (harmonic v'' = 2 in contact).
+    let m = 200_000;
+    let dh = 12.0 / m as f64;
+    let born: f64 = (0..m)
+        .map(|i| {
+            let h = -12.0 + (i as f64 + 0.5) * dh;
+            2.0 * (h - beta * h * h).exp() * dh
+        })
+        .sum::<f64>()
+        * 0.5
+        * phi_hat;
+    let (s, se) = (sol.averages.stress[6], sol.averages.stress_se[6]);
+    let before = sol.averages.stress[5];
+    println!(
+        "stress before {before:.4}, after {s:.4} +- {se:.4}; Born gamma0 F int e^h g v'' = {:.4}",
+        gamma0 * born
+    );
+    assert!(
+        (s - gamma0 * born).abs() < 4.0 * se + 0.03 * gamma0 * born,
+        "affine stress {s} vs {}",
+        gamma0 * born
+    );
+}
