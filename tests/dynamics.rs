@@ -179,9 +179,12 @@ fn bit_identical_for_any_thread_count() {
     assert_eq!(a.averages.samples, b.averages.samples);
 }
 
-/// Spec 1.8 item 5: the equilibrium identity kappa(t) = beta M_C(t,t) is broken only by
-/// the O(dt) bias of the first-order scheme: its time average shrinks as dt halves
-/// (0.04 -> 0.02 -> 0.01, same population size), by a factor compatible with first order.
+/// Spec 1.8 item 5: the equilibrium identity kappa(t) = beta M_C(t,t) is broken by a bias
+/// that shrinks with dt: its time average falls from 0.0170 at dt = 0.04 to 0.0100 at
+/// dt = 0.01 (same population), a factor 0.59 where a pure first-order bias would give
+/// 0.25. Part of it does not vanish with dt at these N: the ignored validation test measures
+/// 0.84% -> 0.66% of kappa(0) for dt 0.02 -> 0.01 with N = 200000. The assertion (factor
+/// below 0.75) fails if the dt dependence is lost.
 #[test]
 fn convergence_in_dt() {
     let gap = |steps: usize| {
@@ -193,9 +196,12 @@ fn convergence_in_dt() {
             .sum::<f64>()
             / (n - 1) as f64
     };
-    let (a, b, c) = (gap(25), gap(50), gap(100));
-    println!("mean beta M_C(t,t) - kappa(t): dt=0.04 {a:.5}, 0.02 {b:.5}, 0.01 {c:.5}");
-    assert!(a > b && b > c, "no convergence: {a} {b} {c}");
+    let (coarse, fine) = (gap(25), gap(100));
+    println!("mean beta M_C(t,t) - kappa(t): dt=0.04 {coarse:.5}, 0.01 {fine:.5}");
+    assert!(
+        fine.abs() < 0.75 * coarse.abs(),
+        "no convergence in dt: {coarse} -> {fine}"
+    );
 }
 
 /// The stress of paper Eq. (24) in absolute terms: an instantaneous step strain gamma0
