@@ -178,11 +178,12 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(e) => {
             // The library's errors name their cause themselves; others show their chain.
-            match e.downcast_ref::<dmfe::Error>() {
+            let library = e.downcast_ref::<dmfe::Error>();
+            match library {
                 Some(d) => eprintln!("error: {d}"),
                 None => eprintln!("error: {e:#}"),
             }
-            match e.downcast_ref::<dmfe::Error>() {
+            match library {
                 Some(dmfe::Error::Config { .. }) => EXIT_CONFIG,
                 Some(dmfe::Error::Interrupted { .. }) => EXIT_INTERRUPTED,
                 _ => 1,

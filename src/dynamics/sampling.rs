@@ -25,7 +25,7 @@ pub struct PopulationSpec {
     pub h0_min: f64,
     /// Upper end of the h0 window.
     pub h0_max: f64,
-    /// MSD reach d of the proposal (the proposal follows the contact measure up to it; see `log_proposal`).
+    /// MSD reach d: the h0 proposal follows the contact measure up to it.
     pub reach: f64,
     /// Number of member trajectories h(t) kept as samples.
     pub samples: usize,
