@@ -16,7 +16,7 @@ pub struct Progress {
 
 /// Diagonal shifts up to this fraction of the largest M_C(t,t) only undo rounding: a
 /// population Gram matrix of more time points than its numerical rank.
-pub const ROUNDING_SHIFT: f64 = 1e-12;
+const ROUNDING_SHIFT: f64 = 1e-12;
 
 impl Progress {
     /// A bar over the grid points; hidden when `quiet` or stderr is not a terminal.
