@@ -16,7 +16,7 @@ use ndarray::{Array1, Array2};
 
 use crate::dynamics::kernels::Kernels;
 use crate::dynamics::particle::Particle;
-use crate::dynamics::population::{Averages, Work};
+use crate::dynamics::population::{Averages, Estimate, Work};
 use crate::dynamics::Solution;
 use crate::error::{Error, Result};
 use crate::output::FORMAT_TAG;
@@ -764,31 +764,38 @@ impl OutputFile {
             line!(s, "  Delta_r(t = {}) = {}", num(tf), num(dr[n - 1]));
         }
         let gamma = self.opt_1d("grid/gamma").filter(|v| v.len() == n);
-        if let Some(st) = self.opt_1d("observables/stress").filter(|v| v.len() == n) {
+        let with_se = |name: &str, i: usize| -> Option<String> {
+            let v = self.opt_1d(name).filter(|v| v.len() == n)?;
             let se = self
-                .opt_1d("observables/stress_se")
+                .opt_1d(&format!("{name}_se"))
                 .filter(|v| v.len() == n);
+            Some(match se {
+                Some(se) => format!("{} +- {}", num(v[i]), num(se[i])),
+                None => num(v[i]),
+            })
+        };
+        if let Some(st) = self.opt_1d("observables/stress").filter(|v| v.len() == n) {
             let i = argmax(&st);
-            let mut line = format!("  stress max = {}", num(st[i]));
-            if let Some(se) = &se {
-                let _ = write!(line, " +- {}", num(se[i]));
-            }
-            let _ = write!(line, " at t = {}", num(t[i]));
+            let mut line = format!(
+                "  stress max = {} at t = {}",
+                with_se("observables/stress", i).unwrap_or_default(),
+                num(t[i])
+            );
             if let Some(g) = &gamma {
                 let _ = write!(line, ", gamma = {}", num(g[i]));
             }
-            let _ = write!(line, "; final stress = {}", num(st[n - 1]));
             line!(s, "{line}");
         }
-        if let Some(e) = self.opt_1d("observables/energy").filter(|v| v.len() == n) {
-            let se = self
-                .opt_1d("observables/energy_se")
-                .filter(|v| v.len() == n);
-            let mut line = format!("  energy(t = {}) = {}", num(tf), num(e[n - 1]));
-            if let Some(se) = se {
-                let _ = write!(line, " +- {}", num(se[n - 1]));
+        for (name, label) in [
+            ("stress", "stress (work conjugate of gamma)"),
+            ("stress_convected", "convected stress, paper Eq. (24)"),
+            ("pressure", "pressure P"),
+            ("pressure_c", "pressure along the driving P_c"),
+            ("energy", "energy"),
+        ] {
+            if let Some(v) = with_se(&format!("observables/{name}"), n - 1) {
+                line!(s, "  {label}(t = {}) = {v}", num(tf));
             }
-            line!(s, "{line}");
         }
         if let Some(k) = self.opt_1d("kernels/kappa").filter(|v| v.len() == n) {
             line!(s, "  kappa(t = {}) = {}", num(tf), num(k[n - 1]));
@@ -834,14 +841,19 @@ impl OutputFile {
             };
             let zeros = Array1::zeros(n);
             let or0 = |name: &str| v1(name).unwrap_or_else(|| zeros.clone());
+            let est = |name: &str| Estimate {
+                mean: or0(&format!("observables/{name}")),
+                se: or0(&format!("observables/{name}_se")),
+            };
             let averages = Averages {
                 kernels: kernels.clone(),
                 kappa_se: or0("kernels/kappa_se"),
                 m_c_diag_se: or0("kernels/m_c_diag_se"),
-                stress: or0("observables/stress"),
-                stress_se: or0("observables/stress_se"),
-                energy: or0("observables/energy"),
-                energy_se: or0("observables/energy_se"),
+                stress: est("stress"),
+                stress_convected: est("stress_convected"),
+                pressure: est("pressure"),
+                pressure_c: est("pressure_c"),
+                energy: est("energy"),
                 samples: Array2::zeros((n, 0)),
                 work: Work::default(),
             };

@@ -12,6 +12,7 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
+use super::observables::{terms, Geometry, Observable, Terms};
 use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
 use super::sampling::member_rng;
 use super::{Kernels, Problem};
@@ -23,6 +24,15 @@ pub const BLOCK: usize = 256;
 /// Blocks per parallel wave.
 pub const WAVE: usize = 16;
 
+/// A one-time population average and its standard error, on the leading `n` points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// The weighted population mean.
+    pub mean: Array1<f64>,
+    /// Its standard error (from the stratum pairs).
+    pub se: Array1<f64>,
+}
+
 /// Population averages of one pass, on the leading `n` points.
 #[derive(Debug, Clone)]
 pub struct Averages {
@@ -32,14 +42,16 @@ pub struct Averages {
     pub kappa_se: Array1<f64>,
     /// Standard error of M_C(t, t).
     pub m_c_diag_se: Array1<f64>,
-    /// Stress sigma(t) = (phi_hat/2) E[c g_c v'(h)] (spec 1.7, paper Eq. (24)).
-    pub stress: Array1<f64>,
-    /// Standard error of the stress.
-    pub stress_se: Array1<f64>,
-    /// Energy e(t) = (phi_hat/2) E[v(h)].
-    pub energy: Array1<f64>,
-    /// Standard error of the energy.
-    pub energy_se: Array1<f64>,
+    /// The stress sigma(t)/(d rho), work conjugate of the strain (see [`observables`]).
+    pub stress: Estimate,
+    /// The convected stress of paper Eq. (24), sigma + gamma P_c.
+    pub stress_convected: Estimate,
+    /// The pressure P(t)/(d rho) = -(phi_hat/2) E[v'(h)].
+    pub pressure: Estimate,
+    /// The pressure along the driving direction P_c(t)/(d rho) = -(phi_hat/2) E[c^2 v'(h)].
+    pub pressure_c: Estimate,
+    /// The energy e(t) = (phi_hat/2) E[v(h)].
+    pub energy: Estimate,
     /// Sample trajectories h(t), `[time][sample]`.
     pub samples: Array2<f64>,
     /// Work counters of the pass (for benchmarks).
@@ -83,57 +95,54 @@ impl Averages {
     }
 }
 
-/// Sums of one block (or of all blocks so far). The `_sq` fields hold sums over stratum
-/// pairs (members 2i, 2i+1, neighbours in h0) of the squared difference of their terms:
-/// with stratified h0 the variance of the mean is sum_pairs (x_a - x_b)^2 / N^2, which the
-/// i.i.d. formula would overestimate many times where the terms vary smoothly with h0.
+/// Sums of one block (or of all blocks so far). `one_time[[o, t]]` holds the weighted sum of
+/// observable `o` ([`Observable`] order) and `one_time_sq` the sum over stratum pairs
+/// (members 2i, 2i+1, neighbours in h0) of the squared difference of their terms: with
+/// stratified h0 the variance of the mean is sum_pairs (x_a - x_b)^2 / N^2, which the i.i.d.
+/// formula would overestimate many times where the terms vary smoothly with h0.
 struct Partial {
-    /// sum of w (v'' + v'), and the pair sum for its variance.
-    kappa: Array1<f64>,
-    kappa_sq: Array1<f64>,
+    one_time: Array2<f64>,
+    one_time_sq: Array2<f64>,
     m_c: Array2<f64>,
     m_c_diag_sq: Array1<f64>,
     m_r: Array2<f64>,
-    stress: Array1<f64>,
-    stress_sq: Array1<f64>,
-    energy: Array1<f64>,
-    energy_sq: Array1<f64>,
     samples: Vec<(usize, Vec<f64>)>,
     work: Work,
 }
 
 impl Partial {
     fn zeros(n: usize) -> Self {
+        let k = Observable::ALL.len();
         Partial {
-            kappa: Array1::zeros(n),
-            kappa_sq: Array1::zeros(n),
+            one_time: Array2::zeros((k, n)),
+            one_time_sq: Array2::zeros((k, n)),
             m_c: Array2::zeros((n, n)),
             m_c_diag_sq: Array1::zeros(n),
             m_r: Array2::zeros((n, n)),
-            stress: Array1::zeros(n),
-            stress_sq: Array1::zeros(n),
-            energy: Array1::zeros(n),
-            energy_sq: Array1::zeros(n),
             samples: Vec::new(),
             work: Work::default(),
         }
     }
 
     fn add(&mut self, o: Partial) {
-        self.kappa += &o.kappa;
-        self.kappa_sq += &o.kappa_sq;
+        self.one_time += &o.one_time;
+        self.one_time_sq += &o.one_time_sq;
         self.m_c += &o.m_c;
         self.m_c_diag_sq += &o.m_c_diag_sq;
         self.m_r += &o.m_r;
-        self.stress += &o.stress;
-        self.stress_sq += &o.stress_sq;
-        self.energy += &o.energy;
-        self.energy_sq += &o.energy_sq;
         self.samples.extend(o.samples);
         self.work.response_flops += o.work.response_flops;
         self.work.response_seconds += o.work.response_seconds;
         self.work.kernel_flops += o.work.kernel_flops;
         self.work.kernel_seconds += o.work.kernel_seconds;
+    }
+
+    /// Mean and standard error of observable `o` over `count` members.
+    fn estimate(&self, o: Observable, count: f64) -> Estimate {
+        Estimate {
+            mean: self.one_time.row(o.index()).mapv(|x| x / count),
+            se: self.one_time_sq.row(o.index()).mapv(|q| q.sqrt() / count),
+        }
     }
 }
 
@@ -189,18 +198,13 @@ pub fn average(
     Ok(finish(total, &inputs))
 }
 
-/// Mean and standard error from the sum and the pair sum of squared differences.
-fn mean_se(sum: &Array1<f64>, pair_sq: &Array1<f64>, count: f64) -> (Array1<f64>, Array1<f64>) {
-    (sum / count, pair_sq.mapv(|q| q.sqrt() / count))
-}
-
-fn finish(total: Partial, inputs: &PassInputs) -> Averages {
+fn finish(mut total: Partial, inputs: &PassInputs) -> Averages {
     let n = inputs.n;
     let count = inputs.problem.population.size as f64;
     let full = inputs.problem.grid.len();
     let mut kernels = Kernels::zeros(full);
-    let (kappa, kappa_se) = mean_se(&total.kappa, &total.kappa_sq, count);
-    kernels.kappa.slice_mut(s![..n]).assign(&kappa);
+    let kappa = total.estimate(Observable::Kappa, count);
+    kernels.kappa.slice_mut(s![..n]).assign(&kappa.mean);
     kernels
         .m_c
         .slice_mut(s![..n, ..n])
@@ -210,22 +214,21 @@ fn finish(total: Partial, inputs: &PassInputs) -> Averages {
         .slice_mut(s![..n, ..n])
         .assign(&(&total.m_r / count));
     let m_c_diag_se = total.m_c_diag_sq.mapv(|q| q.sqrt() / count);
-    let (stress, stress_se) = mean_se(&total.stress, &total.stress_sq, count);
-    let (energy, energy_se) = mean_se(&total.energy, &total.energy_sq, count);
     let mut samples = Array2::zeros((n, inputs.sample_indices.len()));
-    let mut sorted = total.samples;
+    let mut sorted = std::mem::take(&mut total.samples);
     sorted.sort_by_key(|(i, _)| *i);
     for (col, (_, h)) in sorted.into_iter().enumerate() {
         samples.column_mut(col).assign(&Array1::from(h));
     }
     Averages {
         kernels,
-        kappa_se,
+        kappa_se: kappa.se,
         m_c_diag_se,
-        stress,
-        stress_se,
-        energy,
-        energy_se,
+        stress: total.estimate(Observable::Stress, count),
+        stress_convected: total.estimate(Observable::StressConvected, count),
+        pressure: total.estimate(Observable::Pressure, count),
+        pressure_c: total.estimate(Observable::PressureC, count),
+        energy: total.estimate(Observable::Energy, count),
         samples,
         work: total.work,
     }
@@ -262,21 +265,26 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
     let mut d2v = Array2::<f64>::zeros((n, nb));
     let mut hs = Array2::<f64>::zeros((n, nb));
     let mut mem = vec![0.0; nb];
-    let scale = model.stress_scale();
-    let affine: Vec<(f64, f64)> = members
+    let sqrt_f = model.stress_scale();
+    let geometry: Vec<Geometry> = members
         .iter()
-        .map(|m| (m.g_c * m.c_unit, m.c_unit * m.c_unit))
+        .map(|m| Geometry {
+            gc_cu: m.g_c * m.c_unit,
+            cu2: m.c_unit * m.c_unit,
+        })
         .collect();
     let weights: Vec<f64> = members.iter().map(|m| m.weight).collect();
     for t in 0..n {
         let g = inp.gamma_eff[t];
-        let (mut k1, mut k2, mut s1, mut s2, mut e1, mut e2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let mut sums: Terms = [0.0; 6];
+        let mut pair_sq: Terms = [0.0; 6];
         // Terms of the previous (even) member of the current stratum pair.
-        let (mut kp, mut sp, mut ep) = (0.0, 0.0, 0.0);
+        let mut previous: Terms = [0.0; 6];
         for b in 0..nb {
+            let geo = geometry[b];
             let h = members[b].h0
-                + g * affine[b].0
-                + 0.5 * g * g * affine[b].1
+                + g * geo.gc_cu
+                + 0.5 * g * g * geo.cu2
                 + y[[t, b]]
                 + inp.delta_r[t];
             let pv = model.potential.eval(h);
@@ -284,25 +292,20 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
             hs[[t, b]] = h;
             dv[[t, b]] = pv.dv;
             d2v[[t, b]] = pv.d2v;
-            let k = w * (pv.d2v + pv.dv);
-            let st = w * scale * affine[b].0 * pv.dv;
-            let e = w * pv.v;
-            k1 += k;
-            s1 += st;
-            e1 += e;
-            if (range.start + b) % 2 == 1 {
-                k2 += (k - kp).powi(2);
-                s2 += (st - sp).powi(2);
-                e2 += (e - ep).powi(2);
+            let x = terms(pv, geo, g, sqrt_f).map(|x| w * x);
+            let odd = (range.start + b) % 2 == 1;
+            for o in 0..x.len() {
+                sums[o] += x[o];
+                if odd {
+                    pair_sq[o] += (x[o] - previous[o]).powi(2);
+                }
             }
-            (kp, sp, ep) = (k, st, e);
+            previous = x;
         }
-        part.kappa[t] = k1;
-        part.kappa_sq[t] = k2;
-        part.stress[t] = s1;
-        part.stress_sq[t] = s2;
-        part.energy[t] = e1;
-        part.energy_sq[t] = e2;
+        for o in 0..sums.len() {
+            part.one_time[[o, t]] = sums[o];
+            part.one_time_sq[[o, t]] = pair_sq[o];
+        }
         if t + 1 == n {
             break;
         }

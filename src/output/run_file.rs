@@ -69,25 +69,47 @@ pub fn write_run(
         "l^2/d^2",
         "MSD Delta_r(t) = C(t,t), spec 1.6",
     )?;
-    one("observables/stress", av.stress.view(), "eps d rho", "stress sigma(t)/(d rho) = (phi_hat/2) E[c g_c v'(h)], spec 1.7 / paper Eq. (24); multiply by beta for sigma_hat")?;
-    one(
-        "observables/stress_se",
-        av.stress_se.view(),
-        "eps d rho",
-        "standard error of the stress",
-    )?;
-    one(
-        "observables/energy",
-        av.energy.view(),
-        "eps",
-        "interaction energy per particle over d, e(t) = (phi_hat/2) E[v(h)]",
-    )?;
-    one(
-        "observables/energy_se",
-        av.energy_se.view(),
-        "eps",
-        "standard error of the energy",
-    )?;
+    let observables = [
+        (
+            "stress",
+            &av.stress,
+            "stress sigma(t)/(d rho) = (phi_hat/2) E[(g_c c + gamma c^2) v'(h)], the work \
+             conjugate of the strain (docs/equations.md, Eq. (O1)); times beta: sigma_hat of \
+             dmfe static",
+        ),
+        (
+            "stress_convected",
+            &av.stress_convected,
+            "convected stress of paper Eq. (24), (phi_hat/2) E[g_c c v'(h)] \
+             = stress + gamma pressure_c (docs/equations.md, Eq. (O2)); not the stress",
+        ),
+        (
+            "pressure",
+            &av.pressure,
+            "interaction pressure P(t)/(d rho) = -(phi_hat/2) E[v'(h)]; times beta: the \
+             reduced pressure p/d (docs/equations.md, Eq. (O3))",
+        ),
+        (
+            "pressure_c",
+            &av.pressure_c,
+            "pressure along the driving direction P_c(t)/(d rho) = -(phi_hat/2) E[c^2 v'(h)] \
+             (docs/equations.md, Eq. (O3))",
+        ),
+        (
+            "energy",
+            &av.energy,
+            "interaction energy per particle over d, e(t) = (phi_hat/2) E[v(h)]",
+        ),
+    ];
+    for (name, est, desc) in observables {
+        one(&format!("observables/{name}"), est.mean.view(), "eps", desc)?;
+        one(
+            &format!("observables/{name}_se"),
+            est.se.view(),
+            "eps",
+            &format!("standard error of observables/{name}"),
+        )?;
+    }
     one(
         "kernels/kappa",
         k.kappa.view(),

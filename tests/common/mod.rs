@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests: configs from TOML text, solving, and the
+//! reference equilibrium liquid (harmonic spheres, phi_hat = 2, T = T0 = 0.5).
+
+#![allow(dead_code)] // each test crate uses its own subset
+
+use dmfe::config::{from_value, RunConfig};
+use dmfe::dynamics::{solve, Problem, Solution, SolverSpec};
+
+/// The problem and solver settings of a `dmfe run` config given as TOML text.
+pub fn problem(toml_text: &str) -> (Problem, SolverSpec) {
+    let value = toml::Value::Table(toml_text.parse().expect("valid TOML"));
+    let cfg: RunConfig = from_value(value).expect("valid config");
+    cfg.problem().expect("valid problem")
+}
+
+/// Solves a `dmfe run` config given as TOML text.
+pub fn run(toml_text: &str) -> Solution {
+    let (p, s) = problem(toml_text);
+    solve(&p, &s, &mut []).expect("converges")
+}
+
+/// The equilibrium liquid of the examples with `extra` TOML appended (e.g. a `[driving]`
+/// table), on `steps` steps to `t_max`, `size` members, seed 11.
+pub fn liquid(extra: &str, size: usize, steps: usize, t_max: f64) -> String {
+    liquid_seeded(extra, size, steps, t_max, 11)
+}
+
+/// [`liquid`] with a given seed.
+pub fn liquid_seeded(extra: &str, size: usize, steps: usize, t_max: f64, seed: u64) -> String {
+    format!(
+        "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\neps = 1.0\n\
+         [grid]\nt_max = {t_max}\nsteps = {steps}\n[population]\nsize = {size}\nseed = {seed}\n\
+         [output]\npath = \"unused.h5\"\n{extra}"
+    )
+}
+
+/// Mean and standard error of the mean of independent samples.
+pub fn mean_se(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (m, (var / n).sqrt())
+}
