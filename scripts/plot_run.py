@@ -5,9 +5,11 @@ All given files are overlaid on the one-dimensional plots, so a parameter sweep 
 command. Written to OUTDIR, named PREFIX_<plot>.png:
 
   PREFIX_msd.png          mean-square displacement Delta_r(t), log-log (t = 0 left out)
-  PREFIX_stress.png       stress sigma(t) and energy e(t) against time, shaded +- 1
-                          standard error; a third panel sigma against the strain gamma
-                          when any file is strained (gamma(t) not all zero)
+  PREFIX_stress.png       stress sigma(t) (work conjugate of the strain; dashed: the
+                          convected stress of paper Eq. (24)), pressures P(t) and P_c(t)
+                          (dashed) and energy e(t) against time, shaded +- 1 standard
+                          error; a fourth panel sigma against the strain gamma when any
+                          file is strained (gamma(t) not all zero)
   PREFIX_kappa.png        kappa(t) with its standard-error band
   PREFIX_convergence.png  residual, Monte-Carlo noise floor and convergence target per
                           iteration (the residual restarts when the causal window grows)
@@ -86,21 +88,31 @@ def plot_msd(files, out):
 
 
 def plot_stress(files, out):
-    """Stress and energy against t (SE bands); stress against gamma when strained."""
+    """Stress (and the convected stress of paper Eq. (24), dashed), pressures P and P_c
+    (dashed) and energy against t, with SE bands; stress against gamma when strained."""
     strained = [i for i, d in enumerate(files) if np.any(d["grid/gamma"] != 0)]
-    fig, axes = new_figure(files, 3 if strained else 2)
+    fig, axes = new_figure(files, 4 if strained else 3)
     first = files[0]
     for i, d in enumerate(files):
         t = d["grid/t"]
         band(axes[0], t, d["observables/stress"], d["observables/stress_se"], color(i), d.label)
-        band(axes[1], t, d["observables/energy"], d["observables/energy_se"], color(i), d.label)
-    stress_label = dp.axis_label(r"stress $\sigma$", first.units["observables/stress"])
+        if strained and i in strained and "observables/stress_convected" in d.data:
+            dashed(axes[0], t, d, "observables/stress_convected", color(i))
+        if "observables/pressure" in d.data:
+            band(axes[1], t, d["observables/pressure"], d["observables/pressure_se"], color(i), d.label)
+            dashed(axes[1], t, d, "observables/pressure_c", color(i))
+        band(axes[2], t, d["observables/energy"], d["observables/energy_se"], color(i), d.label)
+    stress_label = dp.axis_label(r"stress $\sigma/(d\rho)$", first.units["observables/stress"])
     axes[0].set_ylabel(stress_label)
-    axes[1].set_ylabel(dp.axis_label("energy $e(t)$", first.units["observables/energy"]))
-    for ax in axes[:2]:
+    if strained:
+        axes[0].set_title(r"solid: $\sigma$; dashed: convected $\sigma + \gamma P_c$ (Eq. (24))", fontsize=9)
+    axes[1].set_ylabel(dp.axis_label(r"pressure $P/(d\rho)$", first.units["observables/stress"]))
+    axes[1].set_title(r"solid: $P$; dashed: $P_c$ (driving direction)", fontsize=9)
+    axes[2].set_ylabel(dp.axis_label("energy $e(t)$", first.units["observables/energy"]))
+    for ax in axes[:3]:
         ax.set_xlabel(time_label(first))
     if strained:
-        ax = axes[2]
+        ax = axes[3]
         for i in strained:
             d = files[i]
             band(ax, d["grid/gamma"], d["observables/stress"], d["observables/stress_se"], color(i), d.label)
@@ -109,10 +121,19 @@ def plot_stress(files, out):
         ax.set_title("stress-strain", fontsize=10)
     for ax in axes:
         ax.grid(True, alpha=0.3)
-    for ax in axes[::2]:  # the stress panels: zero stress for reference
+    for ax in (axes[0], axes[-1]):  # the stress panels: zero stress for reference
         ax.axhline(0, color="0.6", lw=0.6)
     axes[0].legend(fontsize=8)
     dp.save(fig, out)
+
+
+def dashed(ax, t, d, name, c):
+    """A secondary observable of file `d` as a dashed line with a light SE band, if present."""
+    if name not in d.data:
+        return
+    y, se = d[name], d[name + "_se"]
+    ax.plot(t, y, color=c, ls="--", lw=1.0)
+    ax.fill_between(t, y - se, y + se, color=c, alpha=0.12, lw=0)
 
 
 def plot_kappa(files, out):

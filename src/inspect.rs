@@ -766,9 +766,7 @@ impl OutputFile {
         let gamma = self.opt_1d("grid/gamma").filter(|v| v.len() == n);
         let with_se = |name: &str, i: usize| -> Option<String> {
             let v = self.opt_1d(name).filter(|v| v.len() == n)?;
-            let se = self
-                .opt_1d(&format!("{name}_se"))
-                .filter(|v| v.len() == n);
+            let se = self.opt_1d(&format!("{name}_se")).filter(|v| v.len() == n);
             Some(match se {
                 Some(se) => format!("{} +- {}", num(v[i]), num(se[i])),
                 None => num(v[i]),

@@ -3,8 +3,8 @@
 //! Solvers of the mean-field theory of infinite-dimensional glasses and dense suspensions
 //! driven by global shear or by random local displacements (AQS and AQRD protocols), after
 //! Agoritsas, "Mean-field dynamics of infinite-dimensional particle systems: global shear
-//! versus random local forcing" (the paper; equation numbers cite it, and the spec in
-//! `shared/spec/` restates them).
+//! versus random local forcing", arXiv:2009.08944 (the paper; equation numbers cite it, and
+//! `docs/equations.md` restates the equations solved, with labels such as (O1) of its own).
 //!
 //! The crate splits what the physics is (the model: [`potential`], [`driving`],
 //! [`schedule`], [`noise`]), the problem (grid and parameters, in [`config`]) and the

@@ -44,7 +44,11 @@ fn born_modulus_is_f_kappa() {
     ] {
         let text = liquid(&instantaneous_step(kind, gamma0), n, 20, 0.2);
         let g = strains(&text, &[5, 6]);
-        assert_eq!((g[0], g[1]), (0.0, gamma0), "{kind}: the step is not one grid step");
+        assert_eq!(
+            (g[0], g[1]),
+            (0.0, gamma0),
+            "{kind}: the step is not one grid step"
+        );
         let sol = run(&text);
         let av = &sol.averages;
         let kappa = sol.kernels.kappa[5];
@@ -103,7 +107,10 @@ fn work_of_a_fast_strain_is_the_energy_jump() {
          jump - int sigma_24 = {d24:.6} +- {d24_se:.6}"
     );
     assert!(j > 10.0 * j_se, "no measurable energy jump: {j} +- {j_se}");
-    assert!(d.abs() < 3.0 * d_se, "work {d} +- {d_se} off the energy jump");
+    assert!(
+        d.abs() < 3.0 * d_se,
+        "work {d} +- {d_se} off the energy jump"
+    );
     assert!(
         d24.abs() > 5.0 * d24_se,
         "the convected stress passes the work check too: {d24} +- {d24_se}"
@@ -117,14 +124,19 @@ fn work_of_a_fast_strain_is_the_energy_jump() {
 /// 4 standard errors from zero.
 #[test]
 fn liquid_stress_relaxes_after_a_step() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/runs/step-strain.toml"))
-        .expect("example config");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runs/step-strain.toml"
+    ))
+    .expect("example config");
     let sol = run(&text);
     let av = &sol.averages;
     let n = av.stress.mean.len();
     let late = (n * 5 / 6)..n;
     let window_mean = |v: &ndarray::Array1<f64>| {
-        v.slice(ndarray::s![late.clone()]).mean().expect("non-empty")
+        v.slice(ndarray::s![late.clone()])
+            .mean()
+            .expect("non-empty")
     };
     let (s, s_se) = (window_mean(&av.stress.mean), window_mean(&av.stress.se));
     let (s24, s24_se) = (
@@ -132,7 +144,12 @@ fn liquid_stress_relaxes_after_a_step() {
         window_mean(&av.stress_convected.se),
     );
     let before = 20..25; // t = 0.4-0.5
-    let p_eq = av.pressure.mean.slice(ndarray::s![before]).mean().expect("non-empty");
+    let p_eq = av
+        .pressure
+        .mean
+        .slice(ndarray::s![before])
+        .mean()
+        .expect("non-empty");
     let peak = av.stress.mean.iter().cloned().fold(0.0, f64::max);
     let gamma0 = 0.5;
     println!(
@@ -147,7 +164,10 @@ fn liquid_stress_relaxes_after_a_step() {
         "convected stress {s24} +- {s24_se} vs gamma0 F P = {}",
         gamma0 * p_eq
     );
-    assert!(s24 > 4.0 * s24_se, "convected stress relaxes too: {s24} +- {s24_se}");
+    assert!(
+        s24 > 4.0 * s24_se,
+        "convected stress relaxes too: {s24} +- {s24_se}"
+    );
 }
 
 /// Spec 1.8 item 9, linear response over the whole relaxation. On the equilibrium liquid

@@ -171,5 +171,8 @@ fn quenched_glass_plateau_is_the_state_following_one() {
          T0 = 0.3: {target:.4} (Delta {:.4}, A {:.4}); equilibrium Delta at T0: {eq:.4}",
         p.state.delta, p.state.a
     );
-    assert!((m - target).abs() < 3.0 * se + 0.02 * target, "{m} +- {se} vs {target}");
+    assert!(
+        (m - target).abs() < 3.0 * se + 0.02 * target,
+        "{m} +- {se} vs {target}"
+    );
 }

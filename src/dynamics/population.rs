@@ -282,11 +282,8 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
         let mut previous: Terms = [0.0; 6];
         for b in 0..nb {
             let geo = geometry[b];
-            let h = members[b].h0
-                + g * geo.gc_cu
-                + 0.5 * g * g * geo.cu2
-                + y[[t, b]]
-                + inp.delta_r[t];
+            let h =
+                members[b].h0 + g * geo.gc_cu + 0.5 * g * g * geo.cu2 + y[[t, b]] + inp.delta_r[t];
             let pv = model.potential.eval(h);
             let w = weights[b];
             hs[[t, b]] = h;
