@@ -105,37 +105,49 @@ fn window(v: &[f64], dt: f64, a: f64, b: f64) -> f64 {
 
 /// Spec 1.8 item 6: the plateau of beta sigma after a small step gamma0 = 0.2 (ramp 0.1 at
 /// t = 1) on the equilibrium glass (T = T0 = 0.3) against the static sigma_hat(0.2), at
-/// dt = 0.05 and 0.025. Per seed (4 seeds, N = 20000) the unstrained run with the same
+/// dt = 0.1 and 0.05. Per seed (4 seeds, N = 20000) the unstrained run with the same
 /// members is subtracted (its stress is zero on average), which removes most of the noise;
-/// the standard error is over seeds. The plateau is the average over t = 4-6. The convected
-/// stress of Eq. (24) is printed alongside.
+/// the standard error is over seeds. The glass approaches its plateau slowly (Delta_r is at
+/// 0.30 of Delta_eq = 0.379 at t = 6, 0.36 at t = 12, whatever dt), so the plateau is the
+/// average over t = 15-20; t = 4-6 is printed too. The convected stress of Eq. (24) is
+/// printed alongside.
 #[test]
 #[ignore]
 fn glass_step_strain_plateau_is_the_static_stress() {
-    let (gamma0, t_max) = (0.2, 6.0);
+    let (gamma0, t_max) = (0.2, 20.0);
     let target = static_glass(0.3, gamma0).eval.sigma;
     let step = "[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.2\nt_step = 1.0\n\
                 ramp = 0.1\n";
     let mut last = None;
-    for steps in [120, 240] {
+    for steps in [200, 400] {
         let dt = t_max / steps as f64;
-        let (mut plateau, mut conv) = (Vec::new(), Vec::new());
+        let (mut plateau, mut early, mut conv) = (Vec::new(), Vec::new(), Vec::new());
         for seed in 1..=4 {
             let still = run(&glass(0.3, "", steps, t_max, seed));
             let strained = run(&glass(0.3, step, steps, t_max, seed));
-            let d = |f: &dyn Fn(&Solution) -> Vec<f64>| -> f64 {
-                let (a, b) = (f(&strained), f(&still));
-                let diff: Vec<f64> = a.iter().zip(&b).map(|(x, y)| (x - y) / 0.3).collect();
-                window(&diff, dt, 4.0, 6.0)
+            let d = |f: &dyn Fn(&Solution) -> Vec<f64>, a: f64, b: f64| -> f64 {
+                let (x, y) = (f(&strained), f(&still));
+                let diff: Vec<f64> = x.iter().zip(&y).map(|(x, y)| (x - y) / 0.3).collect();
+                window(&diff, dt, a, b)
             };
-            plateau.push(d(&|s| s.averages.stress.mean.to_vec()));
-            conv.push(d(&|s| s.averages.stress_convected.mean.to_vec()));
+            let stress = |s: &Solution| s.averages.stress.mean.to_vec();
+            plateau.push(d(&stress, 15.0, 20.0));
+            early.push(d(&stress, 4.0, 6.0));
+            conv.push(d(&|s| s.averages.stress_convected.mean.to_vec(), 15.0, 20.0));
+            let dr = &still.particle.delta_r;
+            println!(
+                "dt = {dt}, seed {seed}: Delta_r(6, 12, 20) = {:.4} {:.4} {:.4}",
+                dr[(6.0 / dt) as usize],
+                dr[(12.0 / dt) as usize],
+                dr[steps]
+            );
         }
         let (m, se) = mean_se(&plateau);
+        let (e, e_se) = mean_se(&early);
         let (c, c_se) = mean_se(&conv);
         println!(
-            "dt = {dt}: beta sigma plateau (t = 4-6) = {m:.4} +- {se:.4}; static sigma_hat({gamma0}) \
-             = {target:.4}; convected {c:.4} +- {c_se:.4}"
+            "dt = {dt}: beta sigma over t = 15-20: {m:.4} +- {se:.4} (t = 4-6: {e:.4} +- {e_se:.4}); \
+             static sigma_hat({gamma0}) = {target:.4}; convected (t = 15-20) {c:.4} +- {c_se:.4}"
         );
         last = Some((m, se));
     }
@@ -146,28 +158,28 @@ fn glass_step_strain_plateau_is_the_static_stress() {
 /// Spec 1.8 item 6 / spec 2 with T != T0: the glass prepared at T0 = 0.3 and quenched to the
 /// bath T = 0.2 reaches a plateau of Delta_r equal to the static state-following
 /// Delta_r = (A + Delta)/2 at (T, T0), not the equilibrium value of T0 (printed with the
-/// plateau, the average over t = 8-12, 4 seeds, dt = 0.05).
+/// plateau, the average over t = 15-20, 4 seeds, dt = 0.1).
 #[test]
 #[ignore]
 fn quenched_glass_plateau_is_the_state_following_one() {
     let p = static_glass(0.2, 0.0);
     let target = 0.5 * (p.state.a + p.state.delta);
     let eq = static_glass(0.3, 0.0).state.delta;
-    let (steps, t_max) = (240, 12.0);
+    let (steps, t_max) = (200, 20.0);
     let dt = t_max / steps as f64;
     let mut plateau = Vec::new();
     for seed in 1..=4 {
         let sol = run(&glass(0.2, "", steps, t_max, seed));
         let d = sol.particle.delta_r.to_vec();
         println!(
-            "seed {seed}: Delta_r at t = 2, 4, 8, 12: {:.4} {:.4} {:.4} {:.4}",
-            d[40], d[80], d[160], d[240]
+            "seed {seed}: Delta_r at t = 2, 5, 10, 15, 20: {:.4} {:.4} {:.4} {:.4} {:.4}",
+            d[20], d[50], d[100], d[150], d[200]
         );
-        plateau.push(window(&d, dt, 8.0, 12.0));
+        plateau.push(window(&d, dt, 15.0, 20.0));
     }
     let (m, se) = mean_se(&plateau);
     println!(
-        "Delta_r plateau (t = 8-12) = {m:.4} +- {se:.4}; static (A + Delta)/2 at T = 0.2, \
+        "Delta_r plateau (t = 15-20) = {m:.4} +- {se:.4}; static (A + Delta)/2 at T = 0.2, \
          T0 = 0.3: {target:.4} (Delta {:.4}, A {:.4}); equilibrium Delta at T0: {eq:.4}",
         p.state.delta, p.state.a
     );
