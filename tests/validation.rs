@@ -133,7 +133,11 @@ fn glass_step_strain_plateau_is_the_static_stress() {
             let stress = |s: &Solution| s.averages.stress.mean.to_vec();
             plateau.push(d(&stress, 15.0, 20.0));
             early.push(d(&stress, 4.0, 6.0));
-            conv.push(d(&|s| s.averages.stress_convected.mean.to_vec(), 15.0, 20.0));
+            conv.push(d(
+                &|s| s.averages.stress_convected.mean.to_vec(),
+                15.0,
+                20.0,
+            ));
             let dr = &still.particle.delta_r;
             println!(
                 "dt = {dt}, seed {seed}: Delta_r(6, 12, 20) = {:.4} {:.4} {:.4}",

@@ -16,7 +16,7 @@
 
 use crate::potential::PotentialValues;
 
-/// The one-time population averages, in the order of [`Terms`].
+/// The one-time population averages; their discriminants are the storage order of [`Terms`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Observable {
     /// kappa(t) = (phi_hat/2) E[v'' + v'] (paper Eq. (19)).
@@ -34,15 +34,8 @@ pub enum Observable {
 }
 
 impl Observable {
-    /// Every observable, in storage order.
-    pub const ALL: [Observable; 6] = [
-        Observable::Kappa,
-        Observable::Stress,
-        Observable::StressConvected,
-        Observable::Pressure,
-        Observable::PressureC,
-        Observable::Energy,
-    ];
+    /// Number of observables (the last one is [`Observable::Energy`]).
+    pub const COUNT: usize = 6;
 
     /// Position in storage order.
     pub fn index(self) -> usize {
@@ -51,11 +44,10 @@ impl Observable {
 }
 
 /// The per-member terms of every observable, in storage order, before the weight.
-pub type Terms = [f64; 6];
+pub type Terms = [f64; Observable::COUNT];
 
-/// How one member's affine geometry enters the observables: g_c c_u and c_u^2 of the member,
-/// gamma_eff(t) and sqrt(F) (1 without driving, where the stress is the unstrained shear
-/// fluctuation, zero on average, and P_c = P).
+/// A member's affine geometry (paper Eq. (18)): the products of its Gaussian numbers that the
+/// affine gap h0 + gamma_eff g_c c_u + gamma_eff^2 c_u^2/2 and the observables involve.
 #[derive(Debug, Clone, Copy)]
 pub struct Geometry {
     /// g_c c_u.
@@ -65,7 +57,8 @@ pub struct Geometry {
 }
 
 /// The terms of one member at one time: the potential at its gap, its geometry, the
-/// effective strain gamma_eff(t) and sqrt(F).
+/// effective strain gamma_eff(t) and sqrt(F) (1 without driving: the stress is then the
+/// unstrained shear-stress fluctuation, zero on average, and P_c = P on average).
 #[inline]
 pub fn terms(pv: PotentialValues, geo: Geometry, gamma_eff: f64, sqrt_f: f64) -> Terms {
     let shear = sqrt_f * geo.gc_cu * pv.dv;
@@ -105,5 +98,7 @@ mod tests {
         assert!((s24 - (s + gamma * p_c)).abs() < 1e-15);
         assert_eq!(x[Observable::Pressure.index()], 1.1);
         assert_eq!(x[Observable::Kappa.index()], 2.0 - 1.1);
+        assert_eq!(x[Observable::Energy.index()], 0.3);
+        assert_eq!(Observable::Energy.index() + 1, Observable::COUNT);
     }
 }

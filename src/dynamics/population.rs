@@ -112,7 +112,7 @@ struct Partial {
 
 impl Partial {
     fn zeros(n: usize) -> Self {
-        let k = Observable::ALL.len();
+        let k = Observable::COUNT;
         Partial {
             one_time: Array2::zeros((k, n)),
             one_time_sq: Array2::zeros((k, n)),
@@ -276,10 +276,10 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
     let weights: Vec<f64> = members.iter().map(|m| m.weight).collect();
     for t in 0..n {
         let g = inp.gamma_eff[t];
-        let mut sums: Terms = [0.0; 6];
-        let mut pair_sq: Terms = [0.0; 6];
+        let mut sums: Terms = [0.0; Observable::COUNT];
+        let mut pair_sq: Terms = [0.0; Observable::COUNT];
         // Terms of the previous (even) member of the current stratum pair.
-        let mut previous: Terms = [0.0; 6];
+        let mut previous: Terms = [0.0; Observable::COUNT];
         for b in 0..nb {
             let geo = geometry[b];
             let h =

@@ -262,7 +262,7 @@ pub fn solve_branch(model: &StaticModel, spec: &BranchSpec) -> Result<Branch> {
         };
         if g2(&p) < g2(&base) {
             let lo = points[points.len() - 2];
-            points.push(refine_fold(model, &lo, &base, &p)?);
+            points.push(maximise(model, &lo, &p, &base, |q| g2(q))?);
             points.remove(points.len() - 2);
             fold = true;
             break;
@@ -277,30 +277,35 @@ pub fn solve_branch(model: &StaticModel, spec: &BranchSpec) -> Result<Branch> {
         }
     }
 
-    let (mut imax, mut smax) = (0, f64::NEG_INFINITY);
-    for (i, p) in points.iter().enumerate() {
-        if p.eval.sigma > smax {
-            imax = i;
-            smax = p.eval.sigma;
-        }
-    }
-    let gamma_g = points.windows(2).find_map(|w| {
-        let (a, b) = (&w[0], &w[1]);
-        (a.eval.lambda_r > 0.0 && b.eval.lambda_r <= 0.0).then(|| {
-            let t = a.eval.lambda_r / (a.eval.lambda_r - b.eval.lambda_r);
-            a.state.gamma + t * (b.state.gamma - a.state.gamma)
-        })
-    });
+    // The stress maximum and the Gardner point, located on the branch between its points
+    // (by golden section, resp. false position, in A), so they do not depend on the step.
+    let imax = (0..points.len())
+        .max_by(|&i, &j| points[i].eval.sigma.total_cmp(&points[j].eval.sigma))
+        .expect("at least two points");
+    let peak = if imax == 0 {
+        points[0]
+    } else {
+        let hi = points[(imax + 1).min(points.len() - 1)];
+        maximise(model, &points[imax - 1], &hi, &points[imax], |p| {
+            p.eval.sigma
+        })?
+    };
     let gamma_g = if start.eval.lambda_r <= 0.0 {
         Some(0.0)
     } else {
-        gamma_g
+        match points
+            .windows(2)
+            .find(|w| w[0].eval.lambda_r > 0.0 && w[1].eval.lambda_r <= 0.0)
+        {
+            Some(w) => Some(gardner(model, &w[0], &w[1])?),
+            None => None,
+        }
     };
     let summary = Summary {
         delta_eq,
         mu,
-        sigma_max: smax,
-        gamma_sigma_max: points[imax].state.gamma,
+        sigma_max: peak.eval.sigma,
+        gamma_sigma_max: peak.state.gamma,
         gamma_g,
         gamma_y: fold.then(|| points[points.len() - 1].state.gamma),
         gamma_j: jammed.then(|| points[points.len() - 1].state.gamma),
@@ -308,22 +313,26 @@ pub fn solve_branch(model: &StaticModel, spec: &BranchSpec) -> Result<Branch> {
     Ok(Branch { points, summary })
 }
 
-/// The fold: the maximum of gamma^2(A) bracketed by a < b < c (golden section in A).
-fn refine_fold(
+/// The point of the branch between `lo` and `hi` (in A) where `key` is largest, by golden
+/// section in A to a relative width of 1e-10, each point solved at fixed A from its
+/// neighbour; `near` is a point of the bracket (kept if nothing beats it). With
+/// key = gamma^2 this is the fold gamma_Y, with key = sigma the stress maximum.
+fn maximise(
     model: &StaticModel,
-    a: &BranchPoint,
-    b: &BranchPoint,
-    c: &BranchPoint,
+    lo: &BranchPoint,
+    hi: &BranchPoint,
+    near: &BranchPoint,
+    key: impl Fn(&BranchPoint) -> f64,
 ) -> Result<BranchPoint> {
     let g2 = |p: &BranchPoint| p.state.gamma * p.state.gamma;
     let solve = |x: f64, near: &BranchPoint| solve_at_a(model, x, (near.state.delta, g2(near)));
-    let (mut lo, mut hi) = (a.state.a, c.state.a);
-    let mut best = *b;
+    let (mut lo, mut hi) = (lo.state.a, hi.state.a);
+    let mut best = *near;
     let r = 0.5 * (5f64.sqrt() - 1.0);
     let (mut x1, mut x2) = (hi - r * (hi - lo), lo + r * (hi - lo));
-    let (mut p1, mut p2) = (solve(x1, b)?, solve(x2, b)?);
-    for _ in 0..40 {
-        if g2(&p1) > g2(&p2) {
+    let (mut p1, mut p2) = (solve(x1, near)?, solve(x2, near)?);
+    for _ in 0..80 {
+        if key(&p1) > key(&p2) {
             hi = x2;
             x2 = x1;
             p2 = p1;
@@ -336,14 +345,49 @@ fn refine_fold(
             x2 = lo + r * (hi - lo);
             p2 = solve(x2, &p1)?;
         }
-        if hi - lo < 1e-9 * hi {
+        if hi - lo < 1e-10 * hi {
             break;
         }
     }
     for p in [p1, p2] {
-        if g2(&p) > g2(&best) {
+        if key(&p) > key(&best) {
             best = p;
         }
     }
     Ok(best)
+}
+
+/// The Gardner strain between `a` (lambda_R > 0) and `b` (lambda_R <= 0): the root of
+/// lambda_R(A) on the branch by false position (Illinois), to 1e-12 in A.
+fn gardner(model: &StaticModel, a: &BranchPoint, b: &BranchPoint) -> Result<f64> {
+    let g2 = |p: &BranchPoint| p.state.gamma * p.state.gamma;
+    let (mut lo, mut hi) = (*a, *b);
+    let (mut f_lo, mut f_hi) = (lo.eval.lambda_r, hi.eval.lambda_r);
+    let mut side = 0i32;
+    let mut root = lo;
+    for _ in 0..100 {
+        let x = (lo.state.a * f_hi - hi.state.a * f_lo) / (f_hi - f_lo);
+        let p = solve_at_a(model, x, (lo.state.delta, g2(&lo)))?;
+        root = p;
+        let f = p.eval.lambda_r;
+        if f == 0.0 || (hi.state.a - lo.state.a).abs() < 1e-12 * hi.state.a {
+            break;
+        }
+        if f > 0.0 {
+            lo = p;
+            f_lo = f;
+            if side == 1 {
+                f_hi *= 0.5;
+            }
+            side = 1;
+        } else {
+            hi = p;
+            f_hi = f;
+            if side == -1 {
+                f_lo *= 0.5;
+            }
+            side = -1;
+        }
+    }
+    Ok(root.state.gamma)
 }
