@@ -9,8 +9,10 @@ command. Written to OUTDIR, named PREFIX_<plot>.png:
                           convected stress of paper Eq. (24)), pressures P(t) and P_c(t)
                           (dashed) and energy e(t) against time, shaded +- 1 standard
                           error; a fourth panel sigma against the strain gamma when any
-                          file is strained (gamma(t) not all zero)
-  PREFIX_kappa.png        kappa(t) with its standard-error band
+                          file is strained (gamma(t) not all zero); files of different F
+                          (AQRD and AQS) there collapse as sigma/sqrt(F) vs gamma sqrt(F)
+  PREFIX_kappa.png        kappa(t) with its standard-error band, and beta M_C(t,t) dotted
+                          (equal to kappa(t) in equilibrium)
   PREFIX_convergence.png  residual, Monte-Carlo noise floor and convergence target per
                           iteration (the residual restarts when the causal window grows)
   PREFIX_kernels.png      heat maps of M_C(t,t'), M_R(t,s), C(t,t'), R(t,s) of the FIRST
@@ -36,6 +38,7 @@ import argparse
 import os
 import sys
 
+import h5py
 import numpy as np
 
 import dmfe_plot as dp
@@ -112,13 +115,23 @@ def plot_stress(files, out):
     for ax in axes[:3]:
         ax.set_xlabel(time_label(first))
     if strained:
+        # Files of different F (AQS and AQRD) collapse as sigma/sqrt(F) against gamma sqrt(F)
+        # (paper Eqs. (22), (34)); otherwise plain sigma against gamma.
+        collapse = len({float(files[i].config.get("F", 1.0)) for i in strained}) > 1
         ax = axes[3]
         for i in strained:
             d = files[i]
-            band(ax, d["grid/gamma"], d["observables/stress"], d["observables/stress_se"], color(i), d.label)
-        ax.set_xlabel(dp.axis_label(r"strain $\gamma$", first.units["grid/gamma"]))
-        ax.set_ylabel(stress_label)
-        ax.set_title("stress-strain", fontsize=10)
+            root_f = np.sqrt(float(d.config.get("F", 1.0))) if collapse else 1.0
+            x = d["grid/gamma_eff"] if collapse else d["grid/gamma"]
+            band(ax, x, d["observables/stress"] / root_f, d["observables/stress_se"] / root_f, color(i), d.label)
+        if collapse:
+            ax.set_xlabel(r"effective strain $\gamma\sqrt{F}$")
+            ax.set_ylabel(r"$\sigma/\sqrt{F}$ [$\epsilon$]")
+            ax.set_title(r"stress-strain, AQRD collapsed on AQS (Eq. (34))", fontsize=10)
+        else:
+            ax.set_xlabel(dp.axis_label(r"strain $\gamma$", first.units["grid/gamma"]))
+            ax.set_ylabel(stress_label)
+            ax.set_title("stress-strain", fontsize=10)
     for ax in axes:
         ax.grid(True, alpha=0.3)
     for ax in (axes[0], axes[-1]):  # the stress panels: zero stress for reference
@@ -137,12 +150,19 @@ def dashed(ax, t, d, name, c):
 
 
 def plot_kappa(files, out):
-    """kappa(t) of every file with its SE band."""
+    """kappa(t) of every file with its SE band; dotted, beta M_C(t,t), which equals kappa(t)
+    in equilibrium (T0 = T, no driving)."""
     fig, (ax,) = new_figure(files, 1, width=6.0)
     for i, d in enumerate(files):
         band(ax, d["grid/t"], d["kernels/kappa"], d["kernels/kappa_se"], color(i), d.label)
+        temp = float(d.config.get("T", 0.0))
+        if temp > 0:
+            with h5py.File(d.path, "r") as f:
+                diag = np.diagonal(f["kernels/m_c"][()])
+            ax.plot(d["grid/t"], diag / temp, color=color(i), ls=":", lw=1.2)
     ax.set_xlabel(time_label(files[0]))
     ax.set_ylabel(dp.axis_label(r"$\kappa(t)$", files[0].units["kernels/kappa"]))
+    ax.set_title(r"solid: $\kappa(t)$; dotted: $\beta M_C(t,t)$ (equal in equilibrium)", fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     dp.save(fig, out)

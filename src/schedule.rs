@@ -124,8 +124,10 @@ impl StrainSchedule {
                         ),
                     ));
                 }
-                if times.iter().chain(strains.iter()).any(|x| !x.is_finite()) {
-                    return Err(("driving.times", "entries must be finite numbers".into()));
+                for (key, values) in [("driving.times", times), ("driving.strains", strains)] {
+                    if let Some(x) = values.iter().find(|x| !x.is_finite()) {
+                        return Err((key, format!("entries must be finite numbers, got {x}")));
+                    }
                 }
                 if times[0] != 0.0 || strains[0] != 0.0 {
                     return Err((
@@ -177,5 +179,15 @@ mod tests {
             strains: vec![],
         };
         assert!(empty.validate(10.0).is_err());
+        let nan_strain = StrainSchedule::Table {
+            times: vec![0.0, 1.0],
+            strains: vec![0.0, f64::NAN],
+        };
+        assert_eq!(nan_strain.validate(10.0).unwrap_err().0, "driving.strains");
+        let inf_time = StrainSchedule::Table {
+            times: vec![0.0, f64::INFINITY],
+            strains: vec![0.0, 0.1],
+        };
+        assert_eq!(inf_time.validate(10.0).unwrap_err().0, "driving.times");
     }
 }

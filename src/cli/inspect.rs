@@ -49,6 +49,12 @@ pub fn run(args: InspectArgs) -> i32 {
 
 fn text(args: &InspectArgs) -> dmfe::Result<String> {
     let file = OutputFile::open(&args.file)?;
+    if let Some(at) = args.at.filter(|t| !t.is_finite()) {
+        return Err(dmfe::Error::config(
+            "--at",
+            format!("must be a finite time, got {at}"),
+        ));
+    }
     match &args.dataset {
         Some(name) => file.table(name, args.at, args.csv),
         None if args.at.is_some() || args.csv => Err(dmfe::Error::config(

@@ -1,0 +1,83 @@
+//! `dmfe inspect` end to end on a small strained run: the summary shows the stress, the
+//! convected stress of Eq. (24), the pressures and the energy, each with its standard error;
+//! slices of the observables; bad requests fail with one line and exit code 2.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const STEP: &str = "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\n\
+                    eps = 1.0\n[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.3\n\
+                    t_step = 0.1\nramp = 0.05\n[grid]\nt_max = 0.4\nsteps = 20\n\
+                    [population]\nsize = 1000\n[output]\npath = \"out.h5\"\n";
+
+fn dmfe(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn refused(out: &Output, what: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{what}: one line: {err}");
+}
+
+#[test]
+fn summary_slices_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), STEP).unwrap();
+    let out = dmfe(dir.path(), &["run", "c.toml", "--quiet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = dmfe(dir.path(), &["inspect", "out.h5"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for label in [
+        "stress (work conjugate of gamma)(t = 0.4) = ",
+        "convected stress, paper Eq. (24)(t = 0.4) = ",
+        "pressure P(t = 0.4) = ",
+        "pressure along the driving P_c(t = 0.4) = ",
+        "energy(t = 0.4) = ",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("no line '{label}' in\n{text}"));
+        assert!(line.contains(" +- "), "no standard error: {line}");
+    }
+
+    let out = dmfe(dir.path(), &["inspect", "out.h5", "observables", "--csv"]);
+    assert!(out.status.success());
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let header = csv.lines().find(|l| !l.starts_with('#')).unwrap();
+    for column in ["stress", "stress_convected", "pressure", "pressure_c_se"] {
+        assert!(
+            header.split(',').any(|c| c == column),
+            "{column} missing: {header}"
+        );
+    }
+    assert_eq!(csv.lines().filter(|l| !l.starts_with('#')).count(), 22);
+
+    for at in ["nan", "inf", "-inf"] {
+        let arg = format!("--at={at}");
+        refused(
+            &dmfe(dir.path(), &["inspect", "out.h5", "kernels/m_c", &arg]),
+            &format!("--at {at}"),
+        );
+    }
+    refused(
+        &dmfe(dir.path(), &["inspect", "out.h5", "no/such"]),
+        "missing dataset",
+    );
+    std::fs::write(dir.path().join("junk.h5"), "not hdf5").unwrap();
+    refused(
+        &dmfe(dir.path(), &["inspect", "junk.h5"]),
+        "not an HDF5 file",
+    );
+}
