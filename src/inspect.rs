@@ -570,6 +570,20 @@ impl OutputFile {
             }
         }
         let Some(first) = names.first().cloned() else {
+            // A group of attributes only (config/, provenance/, summary/): key = value lines.
+            let attrs = self.attrs(group);
+            if !attrs.is_empty() {
+                let sep = if csv { "," } else { " = " };
+                let mut out = if csv {
+                    "key,value\n".to_string()
+                } else {
+                    format!("# attributes of {group}/ in {}\n", self.path.display())
+                };
+                for (k, v) in attrs {
+                    let _ = writeln!(out, "{k}{sep}{v}");
+                }
+                return Ok(out);
+            }
             return Err(self.err(format!(
                 "group {group} in {} holds no one-dimensional dataset (members: {})",
                 self.path.display(),

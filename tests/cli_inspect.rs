@@ -1,6 +1,6 @@
 //! `dmfe inspect` end to end on a small strained run: the summary shows the stress, the
 //! convected stress of Eq. (24), the pressures and the energy, each with its standard error;
-//! slices of the observables; bad requests fail with one line and exit code 2.
+//! slices of the observables and the config attributes; bad requests fail with one line and exit code 2.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -63,6 +63,16 @@ fn summary_slices_and_refusals() {
         );
     }
     assert_eq!(csv.lines().filter(|l| !l.starts_with('#')).count(), 22);
+
+    let out = dmfe(dir.path(), &["inspect", "out.h5", "config"]);
+    assert!(out.status.success());
+    let config = String::from_utf8_lossy(&out.stdout);
+    for line in ["phi_hat = 2", "schedule = step", "population_size = 1000"] {
+        assert!(
+            config.lines().any(|l| l == line),
+            "'{line}' missing:\n{config}"
+        );
+    }
 
     for at in ["nan", "inf", "-inf"] {
         let arg = format!("--at={at}");

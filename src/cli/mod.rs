@@ -91,7 +91,8 @@ enum Command {
     Inspect {
         /// Output file of `dmfe run` or `dmfe static`.
         file: PathBuf,
-        /// Dataset or group path, e.g. observables, observables/stress, kernels/m_c.
+        /// Dataset or group path, e.g. observables, observables/stress, kernels/m_c; a group
+        /// of attributes (config, provenance, summary) is listed as key = value.
         dataset: Option<String>,
         /// For a two-time dataset: print the row at the time nearest this.
         #[arg(long, value_name = "T", allow_negative_numbers = true)]
