@@ -93,6 +93,19 @@ pub fn from_value<T: DeserializeOwned>(value: toml::Value) -> Result<T> {
                 key = format!("{table}.{field}");
             }
         }
+        // A missing field is named by the message: the span is its enclosing table's header
+        // (empty for a missing top-level table).
+        if let Some(field) = msg
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
+            let top = e.span().is_none_or(|s| s.is_empty());
+            key = if top {
+                field.to_string()
+            } else {
+                format!("{key}.{field}")
+            };
+        }
         Error::config(key, msg.trim().to_string())
     })
 }
@@ -175,5 +188,12 @@ mod tests {
         let v: toml::Value = toml::Value::Table("[a]\nb = 1.0\nzz = 2\n".parse().unwrap());
         let e = from_value::<Outer>(v).unwrap_err().to_string();
         assert!(e.contains("a.zz") && e.contains("unknown field"), "{e}");
+        // Missing fields: a key of a table, and a whole top-level table.
+        let v: toml::Value = toml::Value::Table("[a]\n".parse().unwrap());
+        let e = from_value::<Outer>(v).unwrap_err().to_string();
+        assert!(e.contains("a.b: missing field"), "{e}");
+        let v: toml::Value = toml::Value::Table(toml::Table::new());
+        let e = from_value::<Outer>(v).unwrap_err().to_string();
+        assert!(e.contains(" a: missing field `a`"), "{e}");
     }
 }
