@@ -91,3 +91,34 @@ fn summary_slices_and_refusals() {
         "not an HDF5 file",
     );
 }
+
+/// An equilibrium run gets the identities with a verdict: kappa = beta M_C(t,t) and the TTI
+/// of M_C(t,t) in standard errors (they hold within the noise at this size), the others
+/// marked as having no standard error.
+#[test]
+fn equilibrium_identities_have_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let eq = STEP.replace(
+        "[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.3\n\
+         t_step = 0.1\nramp = 0.05\n",
+        "",
+    );
+    assert!(!eq.contains("driving"));
+    std::fs::write(dir.path().join("c.toml"), eq).unwrap();
+    assert!(dmfe(dir.path(), &["run", "c.toml", "--quiet"])
+        .status
+        .success());
+    let out = dmfe(dir.path(), &["inspect", "out.h5"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for start in [
+        "  kappa(t) = beta M_C(t,t): at most ",
+        "  M_C(t,t) = M_C(0,0) (TTI): at most ",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no '{start}' in\n{text}"));
+        assert!(line.contains("holds within the noise"), "{line}");
+    }
+    assert!(text.contains("without standard errors"), "{text}");
+}

@@ -21,6 +21,9 @@ pub struct EquilibriumResiduals {
     pub kappa_vs_m_c_mean: f64,
     /// max |M_C(t,t) - M_C(0,0)| / M_C(0,0): time-translation invariance of the diagonal.
     pub m_c_tti: f64,
+    /// max over t > 0 of |M_C(t,t) - M_C(0,0)| / (se M_C(t,t) + se M_C(0,0)): the same in
+    /// units of its standard error.
+    pub m_c_tti_se: f64,
     /// Integrated kernel FDT: max over s < t of
     /// |dt sum_{u=s}^{t-1} M_R(t,u) - beta [M_C(t,t) - M_C(t,s)]| / (beta M_C(0,0)),
     /// the integral of M_R(t,s) = beta d_s M_C(t,s) (no derivative of a noisy kernel).
@@ -59,6 +62,12 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
     };
     let c0 = k.m_c[[0, 0]].max(f64::MIN_POSITIVE);
     let m_c_tti = sup((0..n).map(|i| k.m_c[[i, i]] - c0)) / c0;
+    let m_c_tti_se = (1..n)
+        .filter_map(|i| {
+            let se = av.m_c_diag_se[i] + av.m_c_diag_se[0];
+            (se > 0.0).then(|| (k.m_c[[i, i]] - k.m_c[[0, 0]]).abs() / se)
+        })
+        .fold(0.0, f64::max);
     let mut m_r_fdt = 0.0f64;
     for t in 1..n {
         let mut integral = 0.0;
@@ -90,8 +99,16 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
         kappa_vs_m_c_se,
         kappa_vs_m_c_mean,
         m_c_tti,
+        m_c_tti_se,
         m_r_fdt: m_r_fdt / (beta * c0),
         r_fdt: r_fdt / sup(r.iter().copied()),
         delta_tti: delta_tti / sup(dr.iter().copied()),
     }
+}
+
+/// The largest |z| that `points` independent standard-normal residuals reach without a bias,
+/// with a margin: sqrt(2 ln points) + 1.5 (4.5 for 100 points). A maximum over time of
+/// |residual| / standard error above it means a bias beyond the Monte-Carlo noise.
+pub fn noise_only_max_z(points: usize) -> f64 {
+    (2.0 * (points.max(2) as f64).ln()).sqrt() + 1.5
 }

@@ -66,7 +66,7 @@ pub fn write_run(
     one(
         "observables/delta_r",
         p.delta_r.view(),
-        "l^2/d^2",
+        "l^2/d",
         "MSD Delta_r(t) = C(t,t), spec 1.6",
     )?;
     let observables = [
@@ -146,7 +146,7 @@ pub fn write_run(
         "correlations/c",
         p.c.view(),
         tt,
-        "l^2/d^2",
+        "l^2/d",
         "C(t,t') = <x(t) x(t')>, spec 1.6",
     )?;
     w.write_2d(
@@ -160,7 +160,7 @@ pub fn write_run(
         "correlations/delta",
         solution.delta().view(),
         tt,
-        "l^2/d^2",
+        "l^2/d",
         "two-time MSD Delta(t,t') = C(t,t) + C(t',t') - 2 C(t,t')",
     )?;
     w.write_2d(

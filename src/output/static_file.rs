@@ -51,19 +51,19 @@ pub fn write_static(
     one(
         "branch/delta",
         &|p| p.state.delta,
-        "l^2",
+        "l^2/d",
         "cage size Delta (MSD between two replicas of the strained glass), Eq. (26)",
     )?;
     one(
         "branch/a",
         &|p| p.state.a,
-        "l^2",
+        "l^2/d",
         "A = 2 Delta_r - Delta, Eq. (26)",
     )?;
     one(
         "branch/delta_r",
         &|p| p.state.delta_r(),
-        "l^2",
+        "l^2/d",
         "MSD Delta_r between the strained and the reference glass, Eq. (26)",
     )?;
     one(
