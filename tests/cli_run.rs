@@ -37,6 +37,8 @@ fn bad_inputs_are_refused_with_the_key() {
     bad(&GOOD.replace("T = 0.5", "T = -0.1"), "model.T");
     bad(&GOOD.replace("T0 = 0.5", "T0 = 0.0"), "model.T0");
     bad(&GOOD.replace("steps = 20", "steps = 0"), "grid.steps");
+    // Finite but hopeless: about 5 TB of kernels, refused before any solving.
+    bad(&GOOD.replace("steps = 20", "steps = 200000"), "grid.steps");
     bad(&GOOD.replace("t_max = 0.5", "t_max = -2.0"), "grid.t_max");
     bad(&GOOD.replace("size = 1000", "size = 1"), "population.size");
     bad(

@@ -97,6 +97,30 @@ fn start(args: &RunArgs) -> Result<(RunConfig, Option<SolverState>)> {
     Ok((wanted, Some(state)))
 }
 
+/// Refuses a run whose estimated peak memory exceeds what the system has available, naming
+/// the key that sets it (the grid: memory grows as grid.steps^2).
+fn check_memory(problem: &dmfe::dynamics::Problem, threads: usize) -> Result<()> {
+    let need = dmfe::dynamics::memory::peak_bytes(problem, threads);
+    let Some(available) = dmfe::dynamics::memory::available_bytes() else {
+        return Ok(());
+    };
+    if need > available {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(dmfe::Error::config(
+            "grid.steps",
+            format!(
+                "a grid of {} points needs about {:.1} GiB (n x n kernels), more than the {:.1} GiB \
+                 available: lower grid.steps (memory grows as its square)",
+                problem.grid.len(),
+                gib(need),
+                gib(available)
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Loads the config (or a checkpoint), solves, writes the output and prints a summary.
 pub fn run(args: RunArgs) -> Result<()> {
     let (mut config, state) = start(&args)?;
@@ -110,6 +134,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         .num_threads(args.threads.unwrap_or(0))
         .build()?;
     let threads = pool.current_num_threads();
+    check_memory(&problem, threads)?;
     // A second handler cannot be installed; ignoring the error keeps library use possible.
     let _ = ctrlc::set_handler(|| INTERRUPT.store(true, Ordering::SeqCst));
     let ckpt = checkpoint_path(&out_path);

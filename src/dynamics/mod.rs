@@ -14,6 +14,7 @@
 
 pub mod diagnostics;
 pub mod kernels;
+pub mod memory;
 pub mod observables;
 pub mod particle;
 pub mod population;
