@@ -77,6 +77,16 @@ impl StrainSchedule {
         }
     }
 
+    /// The config key that sets the size of the strain (for error messages).
+    pub fn strain_key(&self) -> &'static str {
+        match self {
+            StrainSchedule::None => "driving",
+            StrainSchedule::Rate { .. } => "driving.gamma_dot",
+            StrainSchedule::Step { .. } | StrainSchedule::Oscillatory { .. } => "driving.gamma0",
+            StrainSchedule::Table { .. } => "driving.strains",
+        }
+    }
+
     /// Checks the parameters against a run of length `t_max`; returns the key and reason.
     pub fn validate(&self, t_max: f64) -> Result<(), (&'static str, String)> {
         let finite = |k: &'static str, x: f64| {

@@ -37,8 +37,16 @@ fn bad_inputs_are_refused_with_the_key() {
     bad(&GOOD.replace("T = 0.5", "T = -0.1"), "model.T");
     bad(&GOOD.replace("T0 = 0.5", "T0 = 0.0"), "model.T0");
     bad(&GOOD.replace("steps = 20", "steps = 0"), "grid.steps");
-    // Finite but hopeless: about 5 TB of kernels, refused before any solving.
-    bad(&GOOD.replace("steps = 20", "steps = 200000"), "grid.steps");
+    // Finite inputs whose derived scales are hopeless (they used to "converge" to zeros).
+    bad(&GOOD.replace("T = 0.5", "T = 1e300"), "model.T");
+    bad(
+        &format!("{GOOD}[driving]\nkind = \"shear\"\nschedule = \"rate\"\ngamma_dot = 1e200\n"),
+        "driving.gamma_dot",
+    );
+    bad(
+        &format!("{GOOD}[noise]\nkind = \"constant\"\nf0 = 1e150\n"),
+        "noise.f0",
+    );
     bad(&GOOD.replace("t_max = 0.5", "t_max = -2.0"), "grid.t_max");
     bad(&GOOD.replace("size = 1000", "size = 1"), "population.size");
     bad(
@@ -156,4 +164,33 @@ fn config_command_prints_a_valid_config() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(dir.path().join("out.h5").exists());
+}
+
+/// A grid whose kernels cannot fit in the available memory is refused before solving, with
+/// one line naming grid.steps (15000 steps on 8 threads: about 52 GiB; skipped on a machine
+/// that has that much available).
+#[test]
+fn a_run_that_cannot_fit_is_refused_before_solving() {
+    let available = dmfe::dynamics::memory::available_bytes().unwrap_or(u64::MAX);
+    if available > 60 << 30 {
+        println!("skipped: {available} bytes available");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        GOOD.replace("steps = 20", "steps = 15000"),
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let out = dmfe(dir.path(), &["run", "c.toml", "--quiet", "--threads", "8"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("grid.steps") && err.contains("GiB"), "{err}");
+    assert!(
+        start.elapsed().as_secs_f64() < 5.0,
+        "refused only after solving"
+    );
+    assert!(!dir.path().join("out.h5").exists());
 }

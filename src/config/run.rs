@@ -404,6 +404,7 @@ impl RunConfig {
             driving,
             schedule,
         };
+        check_scales(&model, &grid)?;
         let population = PopulationSpec::new(
             &model,
             &grid,
@@ -429,6 +430,36 @@ impl RunConfig {
             solver,
         ))
     }
+}
+
+/// Largest derived scale accepted: beyond it pairs move or are strained by more than a
+/// thousand interaction lengths squared over the run (no interaction is left to resolve),
+/// and squares of the inputs approach overflow.
+const MAX_SCALE: f64 = 1e6;
+
+/// Refuses finite inputs whose derived scales are hopeless or overflow: the free MSD
+/// T t_max/zeta_hat, the displacement by constant or active forces (f0 t_max/zeta_hat)^2 and
+/// the largest gamma_eff(t)^2 on the grid, each named by the key that sets it.
+fn check_scales(model: &Model, grid: &Grid) -> Result<()> {
+    let t_max = grid.time(grid.steps);
+    let thermal = model.temperature * t_max / model.zeta_hat;
+    check(thermal <= MAX_SCALE, "model.T", || {
+        format!("T t_max/zeta_hat = {thermal:e} (the free MSD over the run) exceeds {MAX_SCALE:e}")
+    })?;
+    let f0 = match model.noise {
+        ExternalNoise::None => 0.0,
+        ExternalNoise::Constant { f0 } | ExternalNoise::Active { f0, .. } => f0,
+    };
+    let forced = (f0 * t_max / model.zeta_hat).powi(2);
+    check(forced <= MAX_SCALE, "noise.f0", || {
+        format!("(f0 t_max/zeta_hat)^2 = {forced:e} exceeds {MAX_SCALE:e}")
+    })?;
+    let strain = (0..grid.len())
+        .map(|i| model.gamma_eff(grid.time(i)).powi(2))
+        .fold(0.0, f64::max);
+    check(strain <= MAX_SCALE, model.schedule.strain_key(), || {
+        format!("the largest gamma_eff(t)^2 on the grid is {strain:e}, above {MAX_SCALE:e}")
+    })
 }
 
 #[cfg(test)]
