@@ -194,3 +194,34 @@ fn a_run_that_cannot_fit_is_refused_before_solving() {
     );
     assert!(!dir.path().join("out.h5").exists());
 }
+
+/// A run that converges onto its own noise says so, even with --quiet, and names the key.
+#[test]
+fn a_noise_dominated_run_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        GOOD.replace("size = 1000", "size = 2"),
+    )
+    .unwrap();
+    let out = dmfe(dir.path(), &["run", "c.toml", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: the Monte-Carlo noise floor") && err.contains("population.size"),
+        "{err}"
+    );
+    let out = dmfe(
+        dir.path(),
+        &[
+            "run",
+            "c.toml",
+            "--quiet",
+            "-o",
+            "big.h5",
+            "--set",
+            "population.size=20000",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("noise floor"));
+}

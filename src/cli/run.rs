@@ -167,7 +167,26 @@ pub fn run(args: RunArgs) -> Result<()> {
     if !args.quiet {
         summary(&solution, &path, wall, threads, problem.grid.len());
     }
+    warn_if_noisy(&solution, problem.population.size);
     Ok(())
+}
+
+/// Relative Monte-Carlo noise floor of the kernels above which a converged run is reported
+/// as noise-dominated.
+const NOISY_FLOOR: f64 = 0.2;
+
+/// Warns (even with --quiet) when the run converged onto its noise: the final noise floor
+/// of the kernels above [`NOISY_FLOOR`], with the population size that would bring it to 5%.
+fn warn_if_noisy(solution: &dmfe::dynamics::Solution, size: usize) {
+    let floor = solution.history.last().map_or(0.0, |r| r.noise_floor);
+    if floor > NOISY_FLOOR {
+        let needed = (size as f64 * (floor / 0.05).powi(2)).ceil();
+        eprintln!(
+            "warning: the Monte-Carlo noise floor of the kernels is {:.0}% (converged onto noise): \
+             raise population.size (the floor falls as 1/sqrt(N); {needed:.0} or more for 5%)",
+            100.0 * floor
+        );
+    }
 }
 
 fn summary(solution: &dmfe::dynamics::Solution, path: &Path, wall: f64, threads: usize, n: usize) {
