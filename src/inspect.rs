@@ -17,6 +17,7 @@ use ndarray::{Array1, Array2};
 use crate::dynamics::kernels::Kernels;
 use crate::dynamics::particle::Particle;
 use crate::dynamics::population::{Averages, Estimate, Work};
+use crate::dynamics::uncertainty::ParticleErrors;
 use crate::dynamics::Solution;
 use crate::error::{Error, Result};
 use crate::output::FORMAT_TAG;
@@ -869,9 +870,16 @@ impl OutputFile {
                 samples: Array2::zeros((n, 0)),
                 work: Work::default(),
             };
+            let particle_se = ParticleErrors {
+                r: v2("correlations/r_se").unwrap_or_else(|| Array2::from_elem((n, n), f64::NAN)),
+                c: v2("correlations/c_se").unwrap_or_else(|| Array2::from_elem((n, n), f64::NAN)),
+                delta_r: v1("observables/delta_r_se")
+                    .unwrap_or_else(|| Array1::from_elem(n, f64::NAN)),
+            };
             Some(Solution {
                 kernels,
                 particle,
+                particle_se,
                 averages,
                 history: Vec::new(),
             })

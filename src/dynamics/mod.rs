@@ -21,6 +21,7 @@ pub mod population;
 pub mod response;
 pub mod sampling;
 pub mod solver;
+pub mod uncertainty;
 
 pub use kernels::Kernels;
 pub use sampling::PopulationSpec;

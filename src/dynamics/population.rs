@@ -170,6 +170,34 @@ pub fn average(
     n: usize,
     iteration: usize,
 ) -> Result<Averages> {
+    Ok(average_batched(problem, kernels, delta_r, chol, n, iteration, 1)?.0)
+}
+
+/// The kernels of one batch of the population: the weighted sums of kappa, M_C and M_R
+/// over its members (not divided), and the number of members.
+#[derive(Debug, Clone)]
+pub struct BatchSums {
+    /// Sums on the leading n points.
+    pub sums: Kernels,
+    /// Members in the batch.
+    pub members: usize,
+}
+
+/// [`average`], also returning the kernel sums of `batches` batches of the population
+/// (member i belongs to batch i mod `batches`, so every batch is a systematic subsample of
+/// all the h0 strata), for jackknife errors of what the kernels determine. With `batches`
+/// = 1 no batch sums are kept and the pass is the ordinary one. The batched pass is for
+/// kernel sums only: its stratum-pair errors and its block order differ from the
+/// ordinary pass.
+pub fn average_batched(
+    problem: &Problem,
+    kernels: &Kernels,
+    delta_r: &[f64],
+    chol: ArrayView2<f64>,
+    n: usize,
+    iteration: usize,
+    batches: usize,
+) -> Result<(Averages, Vec<BatchSums>)> {
     let grid = problem.grid;
     let inputs = PassInputs {
         problem,
@@ -184,18 +212,35 @@ pub fn average(
         sample_indices: problem.population.sample_indices(),
     };
     let size = problem.population.size;
-    let blocks = size.div_ceil(BLOCK);
     let mut total = Partial::zeros(n);
-    for wave in (0..blocks).step_by(WAVE) {
-        let parts: Vec<Result<Partial>> = (wave..(wave + WAVE).min(blocks))
-            .into_par_iter()
-            .map(|b| block(&inputs, b * BLOCK..((b + 1) * BLOCK).min(size)))
-            .collect();
-        for p in parts {
-            total.add(p?);
+    let mut batch = Vec::new();
+    // Batch b holds the members b, b + B, b + 2B, ...: every batch spans all h0 strata.
+    for b in 0..batches.max(1) {
+        let ids: Vec<usize> = (b..size).step_by(batches.max(1)).collect();
+        let mut sums = Partial::zeros(n);
+        let blocks = ids.len().div_ceil(BLOCK);
+        for wave in (0..blocks).step_by(WAVE) {
+            let parts: Vec<Result<Partial>> = (wave..(wave + WAVE).min(blocks))
+                .into_par_iter()
+                .map(|k| block(&inputs, &ids[k * BLOCK..((k + 1) * BLOCK).min(ids.len())]))
+                .collect();
+            for p in parts {
+                sums.add(p?);
+            }
         }
+        if batches > 1 {
+            batch.push(BatchSums {
+                sums: Kernels {
+                    kappa: sums.one_time.row(Observable::Kappa.index()).to_owned(),
+                    m_c: sums.m_c.clone(),
+                    m_r: sums.m_r.clone(),
+                },
+                members: ids.len(),
+            });
+        }
+        total.add(sums);
     }
-    Ok(finish(total, &inputs))
+    Ok((finish(total, &inputs), batch))
 }
 
 fn finish(mut total: Partial, inputs: &PassInputs) -> Averages {
@@ -234,12 +279,12 @@ fn finish(mut total: Partial, inputs: &PassInputs) -> Averages {
     }
 }
 
-/// Integrates the members `range` (one block) and returns their sums.
-fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
+/// Integrates the members with indices `ids` (one block) and returns their sums.
+fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     let clock = std::time::Instant::now();
     let pb = inp.problem;
     let model = &pb.model;
-    let (n, nb) = (inp.n, range.len());
+    let (n, nb) = (inp.n, ids.len());
     let dt = pb.grid.dt;
     let zeta = model.zeta_hat;
     let white = (2.0 * model.temperature * zeta / dt).sqrt();
@@ -247,7 +292,7 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
     let mut members = Vec::with_capacity(nb);
     let mut z_white = Array2::<f64>::zeros((n, nb));
     let mut z_col = Array2::<f64>::zeros((n, nb));
-    for (b, i) in range.clone().enumerate() {
+    for (b, &i) in ids.iter().enumerate() {
         let mut rng = member_rng(pb.population.seed, i);
         members.push(pb.population.draw(model, i, &mut rng));
         for t in 0..n {
@@ -290,7 +335,7 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
             dv[[t, b]] = pv.dv;
             d2v[[t, b]] = pv.d2v;
             let x = terms(pv, geo, g, sqrt_f).map(|x| w * x);
-            let odd = (range.start + b) % 2 == 1;
+            let odd = ids[b] % 2 == 1;
             for o in 0..x.len() {
                 sums[o] += x[o];
                 if odd {
@@ -326,7 +371,7 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
                     step: t + 1,
                     time: pb.grid.time(t + 1),
                     iteration: inp.iteration,
-                    member: (range.start + b).to_string(),
+                    member: ids[b].to_string(),
                 });
             }
             y[[t + 1, b]] = next;
@@ -369,9 +414,9 @@ fn block(inp: &PassInputs, range: std::ops::Range<usize>) -> Result<Partial> {
         part.work.response_flops += accumulate_member(&col, &lin, w, part.m_r.view_mut(), &mut ws);
     }
     part.work.response_seconds = clock.elapsed().as_secs_f64();
-    for (b, i) in range.enumerate() {
-        if inp.sample_indices.contains(&i) {
-            part.samples.push((i, hs.column(b).to_vec()));
+    for (b, i) in ids.iter().enumerate() {
+        if inp.sample_indices.contains(i) {
+            part.samples.push((*i, hs.column(b).to_vec()));
         }
     }
     Ok(part)

@@ -8,6 +8,7 @@ use ndarray::{s, Array1, Array2};
 
 use super::particle::{solve_particle, Particle};
 use super::population::{average, Averages};
+use super::uncertainty::{particle_errors, ParticleErrors};
 use super::{Kernels, Problem};
 use crate::error::{Error, Result};
 use crate::linalg::cholesky_regularised;
@@ -87,6 +88,8 @@ pub struct Solution {
     pub kernels: Kernels,
     /// Single-particle R, C, Delta_r from the converged kernels.
     pub particle: Particle,
+    /// Their standard errors (jackknife over population batches, [`super::uncertainty`]).
+    pub particle_se: ParticleErrors,
     /// Population averages of the last pass (observables, standard errors, samples).
     pub averages: Averages,
     /// Residual history.
@@ -103,7 +106,7 @@ impl Solution {
 }
 
 /// G_C + M_C on the first `n` points, and its regularised Cholesky factor.
-fn noise_factor(problem: &Problem, kernels: &Kernels, n: usize) -> (Array2<f64>, f64) {
+pub(super) fn noise_factor(problem: &Problem, kernels: &Kernels, n: usize) -> (Array2<f64>, f64) {
     let g = problem.grid;
     let cov = Array2::from_shape_fn((n, n), |(i, j)| {
         problem.model.noise.g_c(g.time(i), g.time(j)) + kernels.m_c[[i, j]]
@@ -176,9 +179,11 @@ pub fn solve_from(
         }
         if done {
             let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, len);
+            let particle_se = particle_errors(problem, &state.kernels)?;
             return Ok(Solution {
                 kernels: state.kernels,
                 particle,
+                particle_se,
                 averages: avg,
                 history: state.history,
             });

@@ -69,6 +69,13 @@ pub fn write_run(
         "l^2/d",
         "MSD Delta_r(t) = C(t,t), spec 1.6",
     )?;
+    one(
+        "observables/delta_r_se",
+        solution.particle_se.delta_r.view(),
+        "l^2/d",
+        "standard error of Delta_r(t): jackknife over 8 batches of the population at the \
+         converged kernels (NaN below 64 members)",
+    )?;
     let observables = [
         (
             "stress",
@@ -155,6 +162,20 @@ pub fn write_run(
         ts,
         "1/zeta_hat",
         "R(t,s) = delta<x(t)>/delta f(s) per unit time, s < t, spec 1.6",
+    )?;
+    w.write_2d(
+        "correlations/c_se",
+        solution.particle_se.c.view(),
+        tt,
+        "l^2/d",
+        "standard error of C(t,t') (jackknife, as observables/delta_r_se)",
+    )?;
+    w.write_2d(
+        "correlations/r_se",
+        solution.particle_se.r.view(),
+        ts,
+        "1/zeta_hat",
+        "standard error of R(t,s) (jackknife, as observables/delta_r_se)",
     )?;
     w.write_2d(
         "correlations/delta",
