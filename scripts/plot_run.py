@@ -4,7 +4,8 @@
 All given files are overlaid on the one-dimensional plots, so a parameter sweep is one
 command. Written to OUTDIR, named PREFIX_<plot>.png:
 
-  PREFIX_msd.png          mean-square displacement Delta_r(t), log-log (t = 0 left out)
+  PREFIX_msd.png          mean-square displacement Delta_r(t) with its standard-error
+                          band, log-log (t = 0 left out)
   PREFIX_stress.png       stress sigma(t) (work conjugate of the strain; dashed: the
                           convected stress of paper Eq. (24)), pressures P(t) and P_c(t)
                           (dashed) and energy e(t) against time, shaded +- 1 standard
@@ -77,12 +78,16 @@ def new_figure(files, ncols, width=5.2):
 
 
 def plot_msd(files, out):
-    """Delta_r(t) of every file on log-log axes, t = 0 left out."""
+    """Delta_r(t) of every file on log-log axes with its standard-error band, t = 0 left out."""
     fig, (ax,) = new_figure(files, 1, width=6.0)
     for i, d in enumerate(files):
         t = d["grid/t"]
         keep = t > 0
-        ax.loglog(t[keep], d["observables/delta_r"][keep], color=color(i), label=d.label)
+        y = d["observables/delta_r"]
+        ax.loglog(t[keep], y[keep], color=color(i), label=d.label)
+        if "observables/delta_r_se" in d.data:
+            se = d["observables/delta_r_se"]
+            ax.fill_between(t[keep], (y - se)[keep], (y + se)[keep], color=color(i), alpha=0.25, lw=0)
     ax.set_xlabel(time_label(files[0]))
     ax.set_ylabel(dp.axis_label(r"MSD $\Delta_r(t)$", files[0].units["observables/delta_r"]))
     ax.grid(True, which="both", alpha=0.3)
