@@ -245,3 +245,80 @@ fn config_loader_never_panics_on_mutated_input() {
         }
     }
 }
+
+/// Raises `flag` during the final iteration (the converged one on the whole grid), before
+/// the checkpointer that follows it in the observer list sees it.
+struct InterruptFinal<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl dmfe::dynamics::Observer for InterruptFinal<'_> {
+    fn observe(
+        &mut self,
+        r: &dmfe::dynamics::IterationReport,
+        _: &dmfe::dynamics::SolverState,
+    ) -> dmfe::Result<()> {
+        if r.residual <= r.target && r.window == r.grid_points {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// A checkpoint taken during the final iteration (an interrupt then, or a full disk while
+/// the output is written) resumes to the same file as the uninterrupted run.
+#[test]
+fn checkpoint_of_the_final_iteration_resumes_bit_identically() {
+    use dmfe::checkpoint::{self, Checkpointer};
+    use dmfe::config::RunConfig;
+    use dmfe::dynamics::{solve, solve_from};
+    use dmfe::output::{write_run, Provenance};
+    use std::sync::atomic::AtomicBool;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("c.toml");
+    std::fs::write(&config_path, CONFIG.replace("size = 40000", "size = 10000")).unwrap();
+    let config = RunConfig::load(&config_path, &[]).unwrap();
+    let (problem, spec) = config.problem().unwrap();
+    let provenance = Provenance {
+        threads: 1,
+        wall_seconds: 0.0,
+        git_commit: None,
+    };
+    let reference = solve(&problem, &spec, &mut []).unwrap();
+    let ref_path = dir.path().join("ref.h5");
+    write_run(&ref_path, &config, &problem, &reference, &provenance).unwrap();
+
+    let interrupt = AtomicBool::new(false);
+    let ckpt = dir.path().join("out.h5.ckpt");
+    let mut checkpointer = Checkpointer {
+        path: ckpt.clone(),
+        config_toml: config.to_toml(),
+        wall_before: 0.0,
+        started: Instant::now(),
+        interrupt: &interrupt,
+    };
+    let stopped = solve(
+        &problem,
+        &spec,
+        &mut [&mut InterruptFinal(&interrupt), &mut checkpointer],
+    );
+    match stopped {
+        Err(dmfe::Error::Interrupted { iteration, .. }) => {
+            assert_eq!(
+                iteration,
+                reference.history.len(),
+                "stopped at the final iteration"
+            )
+        }
+        other => panic!("expected an interruption, got {:?}", other.map(|_| ())),
+    }
+    let saved = checkpoint::read(&ckpt).unwrap();
+    let resumed = solve_from(&problem, &spec, saved.state, &mut []).unwrap();
+    assert_eq!(
+        resumed.history.len(),
+        reference.history.len(),
+        "no extra iterations"
+    );
+    let out = dir.path().join("out.h5");
+    write_run(&out, &config, &problem, &resumed, &provenance).unwrap();
+    assert_same_results(&ref_path, &out);
+}
