@@ -155,3 +155,78 @@ fn config_command_prints_a_valid_config() {
     );
     assert!(dir.path().join("out.h5").exists());
 }
+
+/// Runs `args` on the GOOD config with a population that would take minutes to solve, and
+/// checks the refusal: exit code `code`, one line naming `key`, within a second.
+fn refused_before_solving(dir: &Path, args: &[&str], code: i32, key: &str) {
+    let start = std::time::Instant::now();
+    let mut all = vec!["run", "c.toml", "--set", "population.size=5000000"];
+    all.extend_from_slice(args);
+    let out = dmfe(dir, &all);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(key), "{args:?} should name {key}: {err}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(1),
+        "{args:?} failed only after solving"
+    );
+}
+
+#[test]
+fn the_output_path_is_checked_whole_before_solving() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("c.toml"), GOOD).unwrap();
+    // -o onto the config file.
+    refused_before_solving(d, &["-o", "c.toml"], 2, "output.path");
+    refused_before_solving(d, &["-o", "./c.toml"], 2, "output.path");
+    assert_eq!(std::fs::read_to_string(d.join("c.toml")).unwrap(), GOOD);
+    // A path that names no file.
+    refused_before_solving(d, &["--set", "output.path=\"\""], 2, "output.path");
+    refused_before_solving(d, &["-o", "."], 2, "output.path");
+    // A directory where the temporary file or the checkpoint must go.
+    for taken in ["out.h5.tmp", "out.h5.ckpt", "out.h5.ckpt.tmp"] {
+        std::fs::create_dir(d.join(taken)).unwrap();
+        refused_before_solving(d, &[], 1, taken);
+        std::fs::remove_dir(d.join(taken)).unwrap();
+    }
+    // Thread counts that are not sane.
+    refused_before_solving(d, &["--threads", "0"], 2, "--threads");
+    refused_before_solving(d, &["--threads", "100000"], 2, "--threads");
+    let mut left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["c.toml"], "nothing written");
+}
+
+/// Inputs whose noise covariance overflows give the divergence error at once instead of
+/// looping in the Cholesky regularisation.
+#[test]
+fn an_overflowing_noise_covariance_diverges_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), GOOD).unwrap();
+    let start = std::time::Instant::now();
+    let out = dmfe(
+        dir.path(),
+        &[
+            "run",
+            "c.toml",
+            "--set",
+            "noise.kind=\"constant\"",
+            "--set",
+            "noise.f0=1e200",
+            "--quiet",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("diverged") && err.contains("G_C + M_C"),
+        "{err}"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert!(!dir.path().join("out.h5").exists());
+}

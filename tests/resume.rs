@@ -322,3 +322,56 @@ fn checkpoint_of_the_final_iteration_resumes_bit_identically() {
     write_run(&out, &config, &problem, &resumed, &provenance).unwrap();
     assert_same_results(&ref_path, &out);
 }
+
+/// Flips one byte of the stored data of dataset `name` in the HDF5 file at `path`.
+fn flip_data_byte(path: &Path, name: &str) {
+    let addr = {
+        let f = hdf5::File::open(path).unwrap();
+        let ds = f.dataset(name).unwrap();
+        ds.chunk_info(0).expect("chunked, so checksummed").addr
+    };
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[addr as usize + 8] ^= 0x10;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A damaged byte in a checkpoint or a run file fails the read with one line, instead of
+/// being resumed from or printed.
+#[test]
+fn a_flipped_byte_is_caught_by_the_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), CONFIG).unwrap();
+    let config = dmfe::config::RunConfig::load(&dir.path().join("c.toml"), &[]).unwrap();
+    let (problem, spec) = config.problem().unwrap();
+    let mut state = dmfe::dynamics::SolverState::initial(&problem, &spec);
+    state.kernels.m_c.fill(0.25);
+    let ckpt = dir.path().join("x.h5.ckpt");
+    dmfe::checkpoint::write(&ckpt, &config.to_toml(), &state, 1.0).unwrap();
+    assert_eq!(dmfe::checkpoint::read(&ckpt).unwrap().state, state);
+    flip_data_byte(&ckpt, "kernels/m_c");
+    let err = dmfe::checkpoint::read(&ckpt).unwrap_err().to_string();
+    eprintln!("checkpoint: {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("x.h5.ckpt") && err.contains("checksum"),
+        "{err}"
+    );
+
+    let small = CONFIG
+        .replace("size = 40000", "size = 2000")
+        .replace("steps = 75", "steps = 10");
+    std::fs::write(dir.path().join("s.toml"), small).unwrap();
+    let out = dmfe(dir.path(), &["run", "s.toml", "-o", "run.h5", "--quiet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    flip_data_byte(&dir.path().join("run.h5"), "kernels/kappa");
+    let out = dmfe(dir.path(), &["inspect", "run.h5", "kernels/kappa"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("run file: {err}");
+    assert!(!out.status.success());
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("run.h5") && err.contains("checksum"), "{err}");
+}
