@@ -375,3 +375,141 @@ fn a_flipped_byte_is_caught_by_the_checksum() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("run.h5") && err.contains("checksum"), "{err}");
 }
+
+fn signal(child: &std::process::Child, name: &str) {
+    let kill = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
+/// Two runs never write one output: the second is refused while the first holds the lock;
+/// a new run does not overwrite another run's checkpoint, nor write over the checkpoint it
+/// resumes; the wall time of a resumed run counts every segment.
+#[test]
+fn runs_never_clobber_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("c.toml"), CONFIG).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(d)
+        .args(["run", "c.toml", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&d.join("out.h5.ckpt"), Duration::from_secs(60));
+    assert!(d.join("out.h5.lock").exists());
+    for args in [
+        vec!["run", "c.toml", "--quiet"],
+        vec![
+            "run",
+            "c.toml",
+            "-o",
+            "out.h5",
+            "--set",
+            "model.phi_hat=3.0",
+        ],
+    ] {
+        let second = dmfe(d, &args);
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert_eq!(second.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("another dmfe run is writing out.h5"), "{err}");
+    }
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        !d.join("out.h5.lock").exists(),
+        "lock file removed at the end"
+    );
+    let before = std::fs::read(d.join("out.h5.ckpt")).unwrap();
+
+    // Another run's checkpoint is kept, and the message says how to resume it.
+    let other = dmfe(
+        d,
+        &["run", "c.toml", "--set", "model.phi_hat=3.0", "--quiet"],
+    );
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert_eq!(other.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("model.phi_hat") && err.contains("dmfe run --resume out.h5.ckpt"),
+        "{err}"
+    );
+    // The checkpoint being resumed is no output.
+    let onto = dmfe(d, &["run", "--resume", "out.h5.ckpt", "-o", "out.h5.ckpt"]);
+    let err = String::from_utf8_lossy(&onto.stderr);
+    assert_eq!(onto.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("output.path") && err.contains("input"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(d.join("out.h5.ckpt")).unwrap(), before);
+
+    // Resumed: the wall time is that of both segments.
+    let saved = dmfe::checkpoint::read(&d.join("out.h5.ckpt")).unwrap();
+    assert!(saved.wall_seconds > 0.0);
+    let resumed = dmfe(d, &["run", "--resume", "out.h5.ckpt", "--quiet"]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let f = hdf5::File::open(d.join("out.h5")).unwrap();
+    let wall: f64 = f
+        .group("provenance")
+        .unwrap()
+        .attr("wall_seconds")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    let seconds = f
+        .dataset("convergence/seconds")
+        .unwrap()
+        .read_raw::<f64>()
+        .unwrap();
+    let second_segment: f64 = seconds[saved.state.history.len()..].iter().sum();
+    assert!(
+        wall >= saved.wall_seconds + second_segment,
+        "wall {wall} < first segment {} + iterations of the second {second_segment}",
+        saved.wall_seconds
+    );
+}
+
+/// After a first SIGINT the run finishes its iteration; a second one exits at once, and the
+/// last checkpoint stays usable.
+#[test]
+fn a_second_signal_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("c.toml"),
+        CONFIG.replace("size = 40000", "size = 1000000"),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(d)
+        .args(["run", "c.toml", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&d.join("out.h5.ckpt"), Duration::from_secs(120));
+    let first = dmfe::checkpoint::read(&d.join("out.h5.ckpt")).unwrap();
+    signal(&child, "-INT");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "-TERM");
+    let sent = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("second signal"), "{err}");
+    let iteration = first.state.history[0].seconds;
+    assert!(
+        took.as_secs_f64() < 0.5 * iteration,
+        "exited {took:?} after the second signal; an iteration takes {iteration} s"
+    );
+    assert!(dmfe::checkpoint::read(&d.join("out.h5.ckpt")).is_ok());
+}

@@ -163,14 +163,12 @@ pub fn run(args: RunArgs) -> Result<()> {
     let (problem, spec) = config.problem()?;
     let out_path = config.output.path.clone();
     let ckpt = checkpoint_path(&out_path);
-    let inputs: Vec<&Path> = args
-        .config
-        .iter()
-        .chain(resumed.iter().map(|(p, _)| p))
-        .map(PathBuf::as_path)
-        .collect();
+    let config_file: Vec<&Path> = args.config.iter().map(PathBuf::as_path).collect();
+    let mut inputs = config_file.clone();
+    inputs.extend(resumed.iter().map(|(p, _)| p.as_path()));
     H5Writer::check_writable(&out_path, &inputs)?;
-    H5Writer::check_writable(&ckpt, &inputs)?;
+    // The checkpoint may replace the one resumed from: it is its continuation.
+    H5Writer::check_writable(&ckpt, &config_file)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(super::threads(args.threads)?)
         .build()?;
