@@ -404,6 +404,9 @@ fn runs_never_clobber_each_other() {
         .unwrap();
     wait_for(&d.join("out.h5.ckpt"), Duration::from_secs(60));
     assert!(d.join("out.h5.lock").exists());
+    let missing = dmfe(d, &["run", "--resume", "gone.h5.ckpt"]);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("gone.h5.ckpt: no such checkpoint"), "{err}");
     for args in [
         vec!["run", "c.toml", "--quiet"],
         vec![
@@ -430,7 +433,8 @@ fn runs_never_clobber_each_other() {
     );
     let before = std::fs::read(d.join("out.h5.ckpt")).unwrap();
 
-    // Another run's checkpoint is kept, and the message says how to resume it.
+    // Another run's checkpoint is kept, and the message says how to resume it; so is a file
+    // that is no checkpoint.
     let other = dmfe(
         d,
         &["run", "c.toml", "--set", "model.phi_hat=3.0", "--quiet"],
@@ -442,6 +446,12 @@ fn runs_never_clobber_each_other() {
         err.contains("model.phi_hat") && err.contains("dmfe run --resume out.h5.ckpt"),
         "{err}"
     );
+    std::fs::write(d.join("junk.h5.ckpt"), b"junk").unwrap();
+    let junk = dmfe(d, &["run", "c.toml", "-o", "junk.h5", "--quiet"]);
+    let err = String::from_utf8_lossy(&junk.stderr);
+    assert_eq!(junk.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a readable checkpoint"), "{err}");
+    assert_eq!(std::fs::read(d.join("junk.h5.ckpt")).unwrap(), b"junk");
     // The checkpoint being resumed is no output.
     let onto = dmfe(d, &["run", "--resume", "out.h5.ckpt", "-o", "out.h5.ckpt"]);
     let err = String::from_utf8_lossy(&onto.stderr);

@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 
 use dmfe::checkpoint::{self, checkpoint_path, Checkpoint, Checkpointer, SAFE_KEYS};
 use dmfe::config::{from_value, RunConfig};
-use dmfe::dynamics::SolverState;
+use dmfe::dynamics::{solve_from, SolverState};
 use dmfe::output::{same_file, write_run, H5Writer, OutputLock, Provenance};
 
 use super::progress::Progress;
@@ -134,8 +134,9 @@ fn keep_other_checkpoint(ckpt: &Path, config: &RunConfig) -> Result<()> {
                 return Ok(());
             }
             format!(
-                "holds the checkpoint of another run (it differs in {})",
-                unsafe_keys.join(", ")
+                "holds the checkpoint of another run (it differs in {}); resume it with `dmfe run --resume {}`",
+                unsafe_keys.join(", "),
+                ckpt.display()
             )
         }
         None => "exists and is not a readable checkpoint of dmfe".to_string(),
@@ -143,8 +144,7 @@ fn keep_other_checkpoint(ckpt: &Path, config: &RunConfig) -> Result<()> {
     bail!(dmfe::Error::config(
         "output.path",
         format!(
-            "{} {what}; resume it with `dmfe run --resume {}`, choose another output path (-o), or remove it",
-            ckpt.display(),
+            "{} {what}, or choose another output path (-o), or remove it",
             ckpt.display()
         )
     ))
@@ -203,7 +203,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let mut progress = Progress::new(problem.grid.len(), args.quiet);
     let solution = pool.install(|| {
-        dmfe::dynamics::solve_from(
+        solve_from(
             &problem,
             &spec,
             state,
