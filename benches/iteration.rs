@@ -48,7 +48,7 @@ fn bench(size: usize, steps: usize) {
     let wall = Instant::now();
     let particle = solve_particle(&problem.model, &problem.grid, &kernels, n);
     let cov: Array2<f64> = kernels.m_c.clone();
-    let (chol, _) = cholesky_regularised(cov.view());
+    let (chol, _) = cholesky_regularised(cov.view()).expect("a covariance");
     let avg = average(
         &problem,
         &kernels,

@@ -2,9 +2,12 @@
 //! after every iteration under a temporary name and renamed, so a crash mid-write leaves the
 //! previous checkpoint intact. Random streams need no saving: each member's stream is a
 //! function of (seed, member index) and is replayed from its start at every iteration, so
-//! resuming from a checkpoint reproduces the uninterrupted run bit for bit.
+//! resuming from a checkpoint reproduces the uninterrupted run bit for bit. The checkpoint of
+//! the final iteration holds the state before it (see [`Observer`]), so resuming from it
+//! replays that iteration and writes the same output.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use hdf5::types::VarLenUnicode;
 use ndarray::{Array1, Array2};
@@ -14,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::output::H5Writer;
 
 /// Value of the root attribute `dmfe_format` of checkpoint files.
-pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-1";
+pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-2";
 
 /// The checkpoint path that belongs to an output path: `OUTPUT.ckpt`.
 pub fn checkpoint_path(output: &Path) -> PathBuf {
@@ -23,10 +26,23 @@ pub fn checkpoint_path(output: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Writes `state` and the config text to `path` (atomically: temporary file, then rename).
-pub fn write(path: &Path, config_toml: &str, state: &SolverState) -> Result<()> {
+/// What a checkpoint holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// The config the run was made with, as TOML text.
+    pub config_toml: String,
+    /// The solver state to continue from.
+    pub state: SolverState,
+    /// Wall time in seconds spent on the run so far, over all its segments.
+    pub wall_seconds: f64,
+}
+
+/// Writes a [`Checkpoint`] of its three parts to `path` (atomically: temporary file, then
+/// rename).
+pub fn write(path: &Path, config_toml: &str, state: &SolverState, wall_seconds: f64) -> Result<()> {
     let w = H5Writer::create_tagged(path, CHECKPOINT_TAG)?;
     w.attr_str("/", "config_toml", config_toml)?;
+    w.attr_f64("/", "wall_seconds", wall_seconds)?;
     w.attr_u64("/", "window", state.window as u64)?;
     w.attr_u64("/", "window_iterations", state.window_iterations as u64)?;
     let k = &state.kernels;
@@ -77,30 +93,51 @@ fn fmt_err(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads a checkpoint: the config text it was made with and the solver state.
-pub fn read(path: &Path) -> Result<(String, SolverState)> {
-    let h5 = |source| Error::Hdf5 {
-        path: path.to_path_buf(),
-        source,
-    };
+/// Opens the dmfe checkpoint at `path`, refusing other files with one line.
+fn open(path: &Path) -> Result<hdf5::File> {
+    if !path.exists() {
+        return Err(fmt_err(path, "no such checkpoint"));
+    }
     let f = hdf5::File::open(path).map_err(|_| fmt_err(path, "not an HDF5 checkpoint of dmfe"))?;
     let tag: String = f
         .attr("dmfe_format")
         .and_then(|a| a.read_scalar::<VarLenUnicode>())
         .map(|s| s.to_string())
         .map_err(|_| fmt_err(path, "not a dmfe checkpoint (no dmfe_format attribute)"))?;
-    if tag != CHECKPOINT_TAG {
-        return Err(fmt_err(
-            path,
-            format!("not a checkpoint (dmfe_format = {tag}); resume from NAME.ckpt"),
-        ));
+    if tag == CHECKPOINT_TAG {
+        return Ok(f);
     }
-    let text = |name: &str| -> Result<String> {
-        f.attr(name)
-            .and_then(|a| a.read_scalar::<VarLenUnicode>())
-            .map(|s| s.to_string())
-            .map_err(h5)
+    let message = if tag.starts_with("dmfe-checkpoint") {
+        format!("a checkpoint of another dmfe version ({tag}, this one reads {CHECKPOINT_TAG}); start the run again")
+    } else {
+        format!("not a checkpoint (dmfe_format = {tag}); resume from NAME.ckpt")
     };
+    Err(fmt_err(path, message))
+}
+
+fn text_attr(f: &hdf5::File, path: &Path, name: &str) -> Result<String> {
+    f.attr(name)
+        .and_then(|a| a.read_scalar::<VarLenUnicode>())
+        .map(|s| s.to_string())
+        .map_err(|source| Error::Hdf5 {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Reads only the config text of the checkpoint at `path`.
+pub fn read_config(path: &Path) -> Result<String> {
+    text_attr(&open(path)?, path, "config_toml")
+}
+
+/// Reads a checkpoint. Every dataset is checksummed (Fletcher32), so a damaged one fails
+/// here instead of being resumed from.
+pub fn read(path: &Path) -> Result<Checkpoint> {
+    let h5 = |source| Error::Hdf5 {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = open(path)?;
     let int = |name: &str| -> Result<usize> {
         f.attr(name)
             .and_then(|a| a.read_scalar::<u64>())
@@ -140,7 +177,15 @@ pub fn read(path: &Path) -> Result<(String, SolverState)> {
         window_iterations: int("window_iterations")?,
         history,
     };
-    Ok((text("config_toml")?, state))
+    let wall_seconds = f
+        .attr("wall_seconds")
+        .and_then(|a| a.read_scalar::<f64>())
+        .map_err(h5)?;
+    Ok(Checkpoint {
+        config_toml: text_attr(&f, path, "config_toml")?,
+        state,
+        wall_seconds,
+    })
 }
 
 /// Observer that checkpoints after every iteration and stops the solve, once the
@@ -150,13 +195,18 @@ pub struct Checkpointer<'a> {
     pub path: PathBuf,
     /// Config text stored with it.
     pub config_toml: String,
+    /// Wall time of the run's earlier segments (0 for a fresh run).
+    pub wall_before: f64,
+    /// When this segment started.
+    pub started: Instant,
     /// Raised by the signal handler.
     pub interrupt: &'a std::sync::atomic::AtomicBool,
 }
 
 impl Observer for Checkpointer<'_> {
     fn observe(&mut self, report: &IterationReport, state: &SolverState) -> Result<()> {
-        write(&self.path, &self.config_toml, state)?;
+        let wall = self.wall_before + self.started.elapsed().as_secs_f64();
+        write(&self.path, &self.config_toml, state, wall)?;
         if self.interrupt.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(Error::Interrupted {
                 iteration: report.iteration,

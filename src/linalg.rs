@@ -43,20 +43,24 @@ pub fn matmul_new(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
 /// The lower Cholesky factor L (L L^T = a) of a symmetric matrix, with the smallest
 /// diagonal shift `delta` (returned; 0 when none was needed) that makes it numerically
 /// positive definite: delta starts at 1e-13 times the largest diagonal entry and grows by
-/// factors of 10. A zero matrix gives L = 0.
-pub fn cholesky_regularised(a: ArrayView2<f64>) -> (Array2<f64>, f64) {
+/// factors of 10. A zero matrix gives L = 0. `None` when a shift as large as the largest
+/// diagonal entry does not suffice, or an entry is not finite: the matrix is no covariance.
+pub fn cholesky_regularised(a: ArrayView2<f64>) -> Option<(Array2<f64>, f64)> {
     let n = a.nrows();
+    if a.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
     let scale = (0..n).map(|i| a[[i, i]].abs()).fold(0.0, f64::max);
     if n == 0 || scale == 0.0 {
-        return (Array2::zeros((n, n)), 0.0);
+        return Some((Array2::zeros((n, n)), 0.0));
     }
     let mut delta = 0.0;
-    loop {
+    while delta <= scale {
         let m = Mat::from_fn(n, n, |i, j| a[[i, j]] + if i == j { delta } else { 0.0 });
         if let Ok(llt) = m.llt(Side::Lower) {
             let l = llt.L();
             let out = Array2::from_shape_fn((n, n), |(i, j)| if j <= i { l[(i, j)] } else { 0.0 });
-            return (out, delta);
+            return Some((out, delta));
         }
         delta = if delta == 0.0 {
             1e-13 * scale
@@ -64,6 +68,7 @@ pub fn cholesky_regularised(a: ArrayView2<f64>) -> (Array2<f64>, f64) {
             delta * 10.0
         };
     }
+    None
 }
 
 #[cfg(test)]
@@ -84,7 +89,7 @@ mod tests {
         // rank one: v v^T
         let v = array![1.0, 2.0, 3.0];
         let a = Array2::from_shape_fn((3, 3), |(i, j)| v[i] * v[j]);
-        let (l, delta) = cholesky_regularised(a.view());
+        let (l, delta) = cholesky_regularised(a.view()).unwrap();
         assert!(delta > 0.0 && delta < 1e-6);
         let back = l.dot(&l.t());
         for i in 0..3 {
@@ -93,5 +98,15 @@ mod tests {
                 assert!((back[[i, j]] - expect).abs() < 1e-9);
             }
         }
+    }
+
+    #[test]
+    fn cholesky_gives_up_on_what_is_no_covariance() {
+        let negative = array![[-2.0, 0.0], [0.0, -2.0]];
+        assert!(cholesky_regularised(negative.view()).is_none());
+        let overflowed = array![[f64::INFINITY, 0.0], [0.0, 1.0]];
+        assert!(cholesky_regularised(overflowed.view()).is_none());
+        let nan = array![[1.0, f64::NAN], [f64::NAN, 1.0]];
+        assert!(cholesky_regularised(nan.view()).is_none());
     }
 }

@@ -96,8 +96,17 @@ fn output_file_holds_every_dataset() {
         ("grid/gamma", vec![n]),
         ("grid/gamma_eff", vec![n]),
         ("observables/delta_r", vec![n]),
+        ("observables/delta_r_se", vec![n]),
         ("observables/stress", vec![n]),
         ("observables/stress_se", vec![n]),
+        ("observables/stress_convected", vec![n]),
+        ("observables/stress_convected_se", vec![n]),
+        ("observables/pressure", vec![n]),
+        ("observables/pressure_se", vec![n]),
+        ("observables/pressure_c", vec![n]),
+        ("observables/pressure_c_se", vec![n]),
+        ("correlations/c_se", vec![n, n]),
+        ("correlations/r_se", vec![n, n]),
         ("observables/energy", vec![n]),
         ("observables/energy_se", vec![n]),
         ("kernels/kappa", vec![n]),
@@ -164,6 +173,52 @@ fn config_command_prints_a_valid_config() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(dir.path().join("out.h5").exists());
+}
+
+/// Runs `args` on the GOOD config with a population that would take minutes to solve, and
+/// checks the refusal: exit code `code`, one line naming `key`, within a second.
+fn refused_before_solving(dir: &Path, args: &[&str], code: i32, key: &str) {
+    let start = std::time::Instant::now();
+    let mut all = vec!["run", "c.toml", "--set", "population.size=5000000"];
+    all.extend_from_slice(args);
+    let out = dmfe(dir, &all);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(key), "{args:?} should name {key}: {err}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(1),
+        "{args:?} failed only after solving"
+    );
+}
+
+#[test]
+fn the_output_path_is_checked_whole_before_solving() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("c.toml"), GOOD).unwrap();
+    // -o onto the config file.
+    refused_before_solving(d, &["-o", "c.toml"], 2, "output.path");
+    refused_before_solving(d, &["-o", "./c.toml"], 2, "output.path");
+    assert_eq!(std::fs::read_to_string(d.join("c.toml")).unwrap(), GOOD);
+    // A path that names no file.
+    refused_before_solving(d, &["--set", "output.path=\"\""], 2, "output.path");
+    refused_before_solving(d, &["-o", "."], 2, "output.path");
+    // A directory where the temporary file or the checkpoint must go.
+    for taken in ["out.h5.tmp", "out.h5.ckpt", "out.h5.ckpt.tmp"] {
+        std::fs::create_dir(d.join(taken)).unwrap();
+        refused_before_solving(d, &[], 1, taken);
+        std::fs::remove_dir(d.join(taken)).unwrap();
+    }
+    // Thread counts that are not sane.
+    refused_before_solving(d, &["--threads", "0"], 2, "--threads");
+    refused_before_solving(d, &["--threads", "100000"], 2, "--threads");
+    let mut left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["c.toml"], "nothing written");
 }
 
 /// A grid whose kernels cannot fit in the available memory is refused before solving, with

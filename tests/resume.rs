@@ -245,3 +245,285 @@ fn config_loader_never_panics_on_mutated_input() {
         }
     }
 }
+
+/// Raises `flag` during the final iteration (the converged one on the whole grid), before
+/// the checkpointer that follows it in the observer list sees it.
+struct InterruptFinal<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl dmfe::dynamics::Observer for InterruptFinal<'_> {
+    fn observe(
+        &mut self,
+        r: &dmfe::dynamics::IterationReport,
+        _: &dmfe::dynamics::SolverState,
+    ) -> dmfe::Result<()> {
+        if r.residual <= r.target && r.window == r.grid_points {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// A checkpoint taken during the final iteration (an interrupt then, or a full disk while
+/// the output is written) resumes to the same file as the uninterrupted run.
+#[test]
+fn checkpoint_of_the_final_iteration_resumes_bit_identically() {
+    use dmfe::checkpoint::{self, Checkpointer};
+    use dmfe::config::RunConfig;
+    use dmfe::dynamics::{solve, solve_from};
+    use dmfe::output::{write_run, Provenance};
+    use std::sync::atomic::AtomicBool;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("c.toml");
+    std::fs::write(&config_path, CONFIG.replace("size = 40000", "size = 10000")).unwrap();
+    let config = RunConfig::load(&config_path, &[]).unwrap();
+    let (problem, spec) = config.problem().unwrap();
+    let provenance = Provenance {
+        threads: 1,
+        wall_seconds: 0.0,
+        git_commit: None,
+    };
+    let reference = solve(&problem, &spec, &mut []).unwrap();
+    let ref_path = dir.path().join("ref.h5");
+    write_run(&ref_path, &config, &problem, &reference, &provenance).unwrap();
+
+    let interrupt = AtomicBool::new(false);
+    let ckpt = dir.path().join("out.h5.ckpt");
+    let mut checkpointer = Checkpointer {
+        path: ckpt.clone(),
+        config_toml: config.to_toml(),
+        wall_before: 0.0,
+        started: Instant::now(),
+        interrupt: &interrupt,
+    };
+    let stopped = solve(
+        &problem,
+        &spec,
+        &mut [&mut InterruptFinal(&interrupt), &mut checkpointer],
+    );
+    match stopped {
+        Err(dmfe::Error::Interrupted { iteration, .. }) => {
+            assert_eq!(
+                iteration,
+                reference.history.len(),
+                "stopped at the final iteration"
+            )
+        }
+        other => panic!("expected an interruption, got {:?}", other.map(|_| ())),
+    }
+    let saved = checkpoint::read(&ckpt).unwrap();
+    let resumed = solve_from(&problem, &spec, saved.state, &mut []).unwrap();
+    assert_eq!(
+        resumed.history.len(),
+        reference.history.len(),
+        "no extra iterations"
+    );
+    let out = dir.path().join("out.h5");
+    write_run(&out, &config, &problem, &resumed, &provenance).unwrap();
+    assert_same_results(&ref_path, &out);
+}
+
+/// Flips one byte of the stored data of dataset `name` in the HDF5 file at `path`.
+fn flip_data_byte(path: &Path, name: &str) {
+    let addr = {
+        let f = hdf5::File::open(path).unwrap();
+        let ds = f.dataset(name).unwrap();
+        ds.chunk_info(0).expect("chunked, so checksummed").addr
+    };
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[addr as usize + 8] ^= 0x10;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A damaged byte in a checkpoint or a run file fails the read with one line, instead of
+/// being resumed from or printed. Both files are written and read by dmfe processes: an
+/// HDF5 file this process wrote could be locked by a child another test spawned meanwhile
+/// (HDF5 does not open its files close-on-exec).
+#[test]
+fn a_flipped_byte_is_caught_by_the_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = CONFIG
+        .replace("size = 40000", "size = 2000")
+        .replace("steps = 75", "steps = 10");
+    std::fs::write(dir.path().join("s.toml"), small).unwrap();
+    // A run stopped by the iteration limit keeps its checkpoint.
+    let args = ["run", "s.toml", "-o", "x.h5", "--quiet"];
+    let stopped = dmfe(
+        dir.path(),
+        &[&args[..], &["--set", "solver.max_iterations=1"]].concat(),
+    );
+    assert_eq!(stopped.status.code(), Some(1));
+    flip_data_byte(&dir.path().join("x.h5.ckpt"), "kernels/m_c");
+    let out = dmfe(dir.path(), &["run", "--resume", "x.h5.ckpt", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("checkpoint: {err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("x.h5.ckpt") && err.contains("checksum"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.h5").exists());
+
+    let out = dmfe(dir.path(), &["run", "s.toml", "-o", "run.h5", "--quiet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    flip_data_byte(&dir.path().join("run.h5"), "kernels/kappa");
+    let out = dmfe(dir.path(), &["inspect", "run.h5", "kernels/kappa"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("run file: {err}");
+    assert!(!out.status.success());
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("run.h5") && err.contains("checksum"), "{err}");
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let kill = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
+/// Two runs never write one output: the second is refused while the first holds the lock;
+/// a new run does not overwrite another run's checkpoint, nor write over the checkpoint it
+/// resumes; the wall time of a resumed run counts every segment.
+#[test]
+fn runs_never_clobber_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("c.toml"), CONFIG).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(d)
+        .args(["run", "c.toml", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&d.join("out.h5.ckpt"), Duration::from_secs(60));
+    assert!(d.join("out.h5.lock").exists());
+    let missing = dmfe(d, &["run", "--resume", "gone.h5.ckpt"]);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("gone.h5.ckpt: no such checkpoint"), "{err}");
+    for args in [
+        vec!["run", "c.toml", "--quiet"],
+        vec![
+            "run",
+            "c.toml",
+            "-o",
+            "out.h5",
+            "--set",
+            "model.phi_hat=3.0",
+        ],
+    ] {
+        let second = dmfe(d, &args);
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert_eq!(second.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("another dmfe run is writing out.h5"), "{err}");
+    }
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        !d.join("out.h5.lock").exists(),
+        "lock file removed at the end"
+    );
+    let before = std::fs::read(d.join("out.h5.ckpt")).unwrap();
+
+    // Another run's checkpoint is kept, and the message says how to resume it; so is a file
+    // that is no checkpoint.
+    let other = dmfe(
+        d,
+        &["run", "c.toml", "--set", "model.phi_hat=3.0", "--quiet"],
+    );
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert_eq!(other.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("model.phi_hat") && err.contains("dmfe run --resume out.h5.ckpt"),
+        "{err}"
+    );
+    std::fs::write(d.join("junk.h5.ckpt"), b"junk").unwrap();
+    let junk = dmfe(d, &["run", "c.toml", "-o", "junk.h5", "--quiet"]);
+    let err = String::from_utf8_lossy(&junk.stderr);
+    assert_eq!(junk.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a readable checkpoint"), "{err}");
+    assert_eq!(std::fs::read(d.join("junk.h5.ckpt")).unwrap(), b"junk");
+    // The checkpoint being resumed is no output.
+    let onto = dmfe(d, &["run", "--resume", "out.h5.ckpt", "-o", "out.h5.ckpt"]);
+    let err = String::from_utf8_lossy(&onto.stderr);
+    assert_eq!(onto.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("output.path") && err.contains("input"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(d.join("out.h5.ckpt")).unwrap(), before);
+
+    // Resumed: the wall time is that of both segments.
+    let saved = dmfe::checkpoint::read(&d.join("out.h5.ckpt")).unwrap();
+    assert!(saved.wall_seconds > 0.0);
+    let resumed = dmfe(d, &["run", "--resume", "out.h5.ckpt", "--quiet"]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let f = hdf5::File::open(d.join("out.h5")).unwrap();
+    let wall: f64 = f
+        .group("provenance")
+        .unwrap()
+        .attr("wall_seconds")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    let seconds = f
+        .dataset("convergence/seconds")
+        .unwrap()
+        .read_raw::<f64>()
+        .unwrap();
+    let second_segment: f64 = seconds[saved.state.history.len()..].iter().sum();
+    assert!(
+        wall >= saved.wall_seconds + second_segment,
+        "wall {wall} < first segment {} + iterations of the second {second_segment}",
+        saved.wall_seconds
+    );
+}
+
+/// After a first SIGINT the run finishes its iteration; a second one exits at once, and the
+/// last checkpoint stays usable.
+#[test]
+fn a_second_signal_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("c.toml"),
+        CONFIG.replace("size = 40000", "size = 1000000"),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(d)
+        .args(["run", "c.toml", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&d.join("out.h5.ckpt"), Duration::from_secs(120));
+    let first = dmfe::checkpoint::read(&d.join("out.h5.ckpt")).unwrap();
+    signal(&child, "-INT");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "-TERM");
+    let sent = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("second signal"), "{err}");
+    let iteration = first.state.history[0].seconds;
+    assert!(
+        took.as_secs_f64() < 0.5 * iteration,
+        "exited {took:?} after the second signal; an iteration takes {iteration} s"
+    );
+    assert!(dmfe::checkpoint::read(&d.join("out.h5.ckpt")).is_ok());
+}

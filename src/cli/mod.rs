@@ -27,7 +27,7 @@ enum Command {
     ///
     /// After every iteration the solver state is checkpointed to OUTPUT.ckpt (removed when
     /// the run completes). SIGINT/SIGTERM stop the run after the current iteration with the
-    /// checkpoint kept; `dmfe run --resume OUTPUT.ckpt` continues it and gives the same
+    /// checkpoint kept (a second signal exits at once); `dmfe run --resume OUTPUT.ckpt` continues it and gives the same
     /// output as an uninterrupted run.
     Run {
         /// Run configuration (TOML); optional with --resume.
@@ -38,7 +38,7 @@ enum Command {
         /// Override a config key, e.g. --set driving.gamma_dot=0.01 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Worker threads (default: all cores). Results do not depend on it.
+        /// Worker threads (default: all cores; at most 4 per core). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Print nothing but errors.
@@ -116,6 +116,24 @@ enum ConfigKind {
 const EXIT_CONFIG: i32 = 2;
 /// Exit code of a run stopped by SIGINT/SIGTERM (checkpoint kept).
 const EXIT_INTERRUPTED: i32 = 130;
+
+/// Most worker threads accepted, per core of the machine: more only cost memory.
+const THREADS_PER_CORE: usize = 4;
+
+/// The `--threads` request checked (between 1 and [`THREADS_PER_CORE`] per core), or 0 for
+/// rayon's default (all cores, or `RAYON_NUM_THREADS`).
+fn threads(requested: Option<usize>) -> dmfe::Result<usize> {
+    let Some(n) = requested else { return Ok(0) };
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let most = THREADS_PER_CORE * cores;
+    if (1..=most).contains(&n) {
+        return Ok(n);
+    }
+    Err(dmfe::Error::config(
+        "--threads",
+        format!("{n} is not between 1 and {most} ({THREADS_PER_CORE} per core of this machine's {cores}); results do not depend on it"),
+    ))
+}
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {

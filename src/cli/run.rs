@@ -1,5 +1,6 @@
-//! `dmfe run`, with checkpoints after every iteration, `--resume`, and clean interruption
-//! on SIGINT/SIGTERM.
+//! `dmfe run`, with checkpoints after every iteration, `--resume`, clean interruption on
+//! SIGINT/SIGTERM (a second signal exits at once), and an output path that is checked and
+//! locked before solving.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,14 +8,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
-use dmfe::checkpoint::{self, checkpoint_path, Checkpointer, SAFE_KEYS};
+use dmfe::checkpoint::{self, checkpoint_path, Checkpoint, Checkpointer, SAFE_KEYS};
 use dmfe::config::{from_value, RunConfig};
 use dmfe::dynamics::{solve_from, SolverState};
-use dmfe::output::{write_run, H5Writer, Provenance};
+use dmfe::output::{same_file, write_run, H5Writer, OutputLock, Provenance};
 
 use super::progress::Progress;
 
-/// Raised by the SIGINT/SIGTERM handler; checked after each iteration's checkpoint.
+/// Raised by the first SIGINT/SIGTERM; checked after each iteration's checkpoint.
 static INTERRUPT: AtomicBool = AtomicBool::new(false);
 
 /// What `dmfe run` was asked to do.
@@ -40,8 +41,25 @@ fn normalised(cfg: &RunConfig) -> toml::Value {
     toml::Value::Table(cfg.to_toml().parse().expect("own TOML parses"))
 }
 
-/// The config and the state to start from.
-fn start(args: &RunArgs) -> Result<(RunConfig, Option<SolverState>)> {
+/// The keys in which two configs differ, and those of them that change the equations.
+fn differences(saved: &RunConfig, wanted: &RunConfig) -> (Vec<String>, Vec<String>) {
+    let diff = checkpoint::differing_keys(&normalised(saved), &normalised(wanted));
+    let unsafe_keys = diff
+        .iter()
+        .filter(|k| !SAFE_KEYS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    (diff, unsafe_keys)
+}
+
+/// Where a run starts: its config, and the checkpoint it resumes (with its path).
+struct Start {
+    config: RunConfig,
+    resumed: Option<(PathBuf, Checkpoint)>,
+}
+
+/// The config and the checkpoint to start from.
+fn start(args: &RunArgs) -> Result<Start> {
     let Some(ckpt) = &args.resume else {
         let Some(path) = &args.config else {
             bail!(dmfe::Error::config(
@@ -49,7 +67,10 @@ fn start(args: &RunArgs) -> Result<(RunConfig, Option<SolverState>)> {
                 "give a config file, or --resume CHECKPOINT"
             ));
         };
-        return Ok((RunConfig::load(path, &args.set)?, None));
+        return Ok(Start {
+            config: RunConfig::load(path, &args.set)?,
+            resumed: None,
+        });
     };
     let ckpt = if ckpt.extension().is_some_and(|e| e == "ckpt") {
         ckpt.clone()
@@ -57,12 +78,12 @@ fn start(args: &RunArgs) -> Result<(RunConfig, Option<SolverState>)> {
         // An output path names its checkpoint.
         checkpoint_path(ckpt)
     };
-    let (text, state) = checkpoint::read(&ckpt)?;
-    let saved: RunConfig = from_value(toml::Value::Table(text.parse()?))?;
+    let saved = checkpoint::read(&ckpt)?;
+    let saved_config: RunConfig = from_value(toml::Value::Table(saved.config_toml.parse()?))?;
     let wanted = match &args.config {
         Some(path) => RunConfig::load(path, &args.set)?,
         None => {
-            let mut v = normalised(&saved);
+            let mut v = normalised(&saved_config);
             for s in &args.set {
                 dmfe::config::apply_override(&mut v, s)?;
             }
@@ -71,17 +92,13 @@ fn start(args: &RunArgs) -> Result<(RunConfig, Option<SolverState>)> {
             cfg
         }
     };
-    let diff = checkpoint::differing_keys(&normalised(&saved), &normalised(&wanted));
-    let unsafe_keys: Vec<&String> = diff
-        .iter()
-        .filter(|k| !SAFE_KEYS.contains(&k.as_str()))
-        .collect();
+    let (diff, unsafe_keys) = differences(&saved_config, &wanted);
     if !unsafe_keys.is_empty() {
         bail!(dmfe::Error::config(
             "resume",
             format!(
                 "the config differs from the checkpoint's in {}; these change the equations, start a new run instead",
-                unsafe_keys.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                unsafe_keys.join(", ")
             )
         ));
     }
@@ -94,7 +111,10 @@ fn start(args: &RunArgs) -> Result<(RunConfig, Option<SolverState>)> {
             )
         ));
     }
-    Ok((wanted, Some(state)))
+    Ok(Start {
+        config: wanted,
+        resumed: Some((ckpt, saved)),
+    })
 }
 
 /// Refuses a run whose estimated peak memory exceeds what the system has available, naming
@@ -121,31 +141,92 @@ fn check_memory(problem: &dmfe::dynamics::Problem, threads: usize) -> Result<()>
     Ok(())
 }
 
-/// Loads the config (or a checkpoint), solves, writes the output and prints a summary.
+/// Refuses to overwrite a checkpoint at `ckpt` that belongs to another run (one whose config
+/// differs in keys that change the equations, or that cannot be read): the user would lose
+/// the means to resume it. A checkpoint of this same run may be replaced.
+fn keep_other_checkpoint(ckpt: &Path, config: &RunConfig) -> Result<()> {
+    if !ckpt.exists() {
+        return Ok(());
+    }
+    let other = checkpoint::read_config(ckpt)
+        .ok()
+        .and_then(|text| from_value::<RunConfig>(toml::Value::Table(text.parse().ok()?)).ok());
+    let what = match other {
+        Some(other) => {
+            let (_, unsafe_keys) = differences(&other, config);
+            if unsafe_keys.is_empty() {
+                return Ok(());
+            }
+            format!(
+                "holds the checkpoint of another run (it differs in {}); resume it with `dmfe run --resume {}`",
+                unsafe_keys.join(", "),
+                ckpt.display()
+            )
+        }
+        None => "exists and is not a readable checkpoint of dmfe".to_string(),
+    };
+    bail!(dmfe::Error::config(
+        "output.path",
+        format!(
+            "{} {what}, or choose another output path (-o), or remove it",
+            ckpt.display()
+        )
+    ))
+}
+
+/// Loads the config (or a checkpoint), checks and locks the output path, solves, writes the
+/// output and prints a summary.
 pub fn run(args: RunArgs) -> Result<()> {
-    let (mut config, state) = start(&args)?;
+    let Start {
+        mut config,
+        resumed,
+    } = start(&args)?;
     if let Some(o) = &args.output {
         config.output.path = o.clone();
     }
     let (problem, spec) = config.problem()?;
     let out_path = config.output.path.clone();
-    H5Writer::check_writable(&out_path)?;
+    let ckpt = checkpoint_path(&out_path);
+    let config_file: Vec<&Path> = args.config.iter().map(PathBuf::as_path).collect();
+    let mut inputs = config_file.clone();
+    inputs.extend(resumed.iter().map(|(p, _)| p.as_path()));
+    H5Writer::check_writable(&out_path, &inputs)?;
+    // The checkpoint may replace the one resumed from: it is its continuation.
+    H5Writer::check_writable(&ckpt, &config_file)?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
+        .num_threads(super::threads(args.threads)?)
         .build()?;
     let threads = pool.current_num_threads();
     check_memory(&problem, threads)?;
+    let _lock = OutputLock::acquire(&out_path)?;
+    let resumed_here = resumed.as_ref().is_some_and(|(p, _)| same_file(p, &ckpt));
+    if !resumed_here {
+        keep_other_checkpoint(&ckpt, &config)?;
+    }
+    let hint = ckpt.clone();
     // A second handler cannot be installed; ignoring the error keeps library use possible.
-    let _ = ctrlc::set_handler(|| INTERRUPT.store(true, Ordering::SeqCst));
-    let ckpt = checkpoint_path(&out_path);
+    let _ = ctrlc::set_handler(move || {
+        if INTERRUPT.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "\nsecond signal: exiting now; the last checkpoint, if any, is {}",
+                hint.display()
+            );
+            std::process::exit(super::EXIT_INTERRUPTED);
+        }
+    });
+    let (state, wall_before) = match resumed {
+        Some((_, c)) => (c.state, c.wall_seconds),
+        None => (SolverState::initial(&problem, &spec), 0.0),
+    };
+    let start_time = Instant::now();
     let mut checkpointer = Checkpointer {
         path: ckpt.clone(),
         config_toml: config.to_toml(),
+        wall_before,
+        started: start_time,
         interrupt: &INTERRUPT,
     };
-    let start_time = Instant::now();
     let mut progress = Progress::new(problem.grid.len(), args.quiet);
-    let state = state.unwrap_or_else(|| SolverState::initial(&problem, &spec));
     let solution = pool.install(|| {
         solve_from(
             &problem,
@@ -156,7 +237,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     });
     progress.finish();
     let solution = solution?;
-    let wall = start_time.elapsed().as_secs_f64();
+    let wall = wall_before + start_time.elapsed().as_secs_f64();
     let provenance = Provenance {
         threads,
         wall_seconds: wall,

@@ -55,7 +55,7 @@ pub fn run(args: StaticArgs) -> Result<()> {
         return Ok(());
     }
     let spec = config.branch()?;
-    H5Writer::check_writable(&config.output.path)?;
+    H5Writer::check_writable(&config.output.path, &[&args.config])?;
     let branch = solve_branch(&model, &spec)?;
     let wall = start.elapsed().as_secs_f64();
     let provenance = Provenance {

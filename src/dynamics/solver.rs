@@ -76,8 +76,11 @@ impl SolverState {
 
 /// Watches the iteration.
 pub trait Observer {
-    /// Called after every iteration with its report and the state after the update. An
-    /// error stops the solve (used for interruption).
+    /// Called after every iteration with its report and the state after the update, except
+    /// after the final one, where `state` is the state before it: the final update also
+    /// needs that iteration's population averages for the output, and resuming from the
+    /// state before it recomputes them bit for bit. An error stops the solve (used for
+    /// interruption).
     fn observe(&mut self, report: &IterationReport, state: &SolverState) -> Result<()>;
 }
 
@@ -105,13 +108,31 @@ impl Solution {
     }
 }
 
-/// G_C + M_C on the first `n` points, and its regularised Cholesky factor.
-pub(super) fn noise_factor(problem: &Problem, kernels: &Kernels, n: usize) -> (Array2<f64>, f64) {
+/// G_C + M_C on the first `n` points, and its regularised Cholesky factor; a divergence
+/// error when no bounded diagonal shift factorises it (a non-finite entry, or a matrix that
+/// is no covariance), naming the first row with a non-finite entry or else the last one.
+pub(super) fn noise_factor(
+    problem: &Problem,
+    kernels: &Kernels,
+    n: usize,
+    iteration: usize,
+) -> Result<(Array2<f64>, f64)> {
     let g = problem.grid;
     let cov = Array2::from_shape_fn((n, n), |(i, j)| {
         problem.model.noise.g_c(g.time(i), g.time(j)) + kernels.m_c[[i, j]]
     });
-    cholesky_regularised(cov.view())
+    cholesky_regularised(cov.view()).ok_or_else(|| {
+        let step = (0..n)
+            .find(|&i| cov.row(i).iter().any(|x| !x.is_finite()))
+            .unwrap_or(n - 1);
+        Error::Diverged {
+            what: "noise covariance G_C + M_C (not factorisable with a diagonal shift up to its largest entry)".into(),
+            step,
+            time: g.time(step),
+            iteration,
+            member: "-".into(),
+        }
+    })
 }
 
 /// Solves `problem` from zero kernels.
@@ -142,7 +163,7 @@ pub fn solve_from(
         let n = state.window;
         let iteration = state.history.len() + 1;
         let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, n);
-        let (chol, regularisation) = noise_factor(problem, &state.kernels, n);
+        let (chol, regularisation) = noise_factor(problem, &state.kernels, n, iteration)?;
         let avg = average(
             problem,
             &state.kernels,
@@ -155,8 +176,6 @@ pub fn solve_from(
         let residual = state.kernels.residual(&avg.kernels, n);
         let noise_floor = avg.noise_floor();
         let target = spec.tolerance.max(0.1 * noise_floor);
-        state.kernels.mix(&avg.kernels, spec.damping, n);
-        state.window_iterations += 1;
         let report = IterationReport {
             iteration,
             window: n,
@@ -167,17 +186,15 @@ pub fn solve_from(
             regularisation,
             seconds: start.elapsed().as_secs_f64(),
         };
-        state.history.push(report);
         let converged = residual <= target;
-        let done = converged && n == len;
-        if converged && !done {
-            state.window = (2 * (n - 1) + 1).min(len);
-            state.window_iterations = 0;
-        }
-        for o in observers.iter_mut() {
-            o.observe(&report, &state)?;
-        }
-        if done {
+        if converged && n == len {
+            // Observers see the state this iteration started from: a checkpoint of it
+            // replays the iteration, averages included, and so reproduces the solution.
+            for o in observers.iter_mut() {
+                o.observe(&report, &state)?;
+            }
+            state.kernels.mix(&avg.kernels, spec.damping, n);
+            state.history.push(report);
             let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, len);
             let particle_se = particle_errors(problem, &state.kernels)?;
             return Ok(Solution {
@@ -187,6 +204,16 @@ pub fn solve_from(
                 averages: avg,
                 history: state.history,
             });
+        }
+        state.kernels.mix(&avg.kernels, spec.damping, n);
+        state.window_iterations += 1;
+        state.history.push(report);
+        if converged {
+            state.window = (2 * (n - 1) + 1).min(len);
+            state.window_iterations = 0;
+        }
+        for o in observers.iter_mut() {
+            o.observe(&report, &state)?;
         }
         if !converged && state.window_iterations >= spec.max_iterations {
             return Err(Error::NotConverged {

@@ -47,7 +47,7 @@ pub fn particle_errors(problem: &Problem, kernels: &Kernels) -> Result<ParticleE
         });
     }
     let base = solve_particle(&problem.model, &problem.grid, kernels, len);
-    let (chol, _) = noise_factor(problem, kernels, len);
+    let (chol, _) = noise_factor(problem, kernels, len, 0)?;
     let delta_r = base.delta_r.to_vec();
     let (_, sums) = average_batched(problem, kernels, &delta_r, chol.view(), len, 0, batches)?;
     let total = sum_batches(&sums, len);

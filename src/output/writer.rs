@@ -1,5 +1,6 @@
 //! A small HDF5 writer: every dataset gets `description`, `units` and named dimensions
-//! (`DIMENSION_LABELS`, read by h5py as `ds.dims[i].label`). The file is written under a
+//! (`DIMENSION_LABELS`, read by h5py as `ds.dims[i].label`) and is checksummed (Fletcher32,
+//! verified by HDF5 on every read). The file is written under a
 //! temporary name and renamed when [`H5Writer::finish`] is called, so an interrupted write
 //! never leaves a partial file under the final name nor destroys an existing one.
 
@@ -17,6 +18,10 @@ pub struct H5Writer {
     tmp_path: PathBuf,
     final_path: PathBuf,
 }
+
+/// Values per chunk of a dataset (1 MiB of doubles): each chunk carries its own Fletcher32
+/// checksum, which HDF5 verifies whenever the chunk is read, so a damaged byte fails the read.
+const CHUNK_VALUES: usize = 1 << 17;
 
 fn vlu(s: &str) -> VarLenUnicode {
     // Interior NULs cannot occur in our strings; replace them defensively.
@@ -41,6 +46,21 @@ fn require_directory(path: &Path) -> Result<()> {
     })
 }
 
+/// The temporary name `path.tmp` a file is written under before its rename.
+fn temporary(path: &Path) -> PathBuf {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    PathBuf::from(tmp)
+}
+
+/// Whether `a` and `b` are the same existing file (after resolving links and `..`).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 impl H5Writer {
     /// Starts writing `path` (under the temporary name `path.tmp`), tagged as a dmfe output
     /// file. Fails with a clear error when the directory does not exist or is not writable;
@@ -52,9 +72,7 @@ impl H5Writer {
     /// As [`H5Writer::create`], with root attribute `dmfe_format = tag`.
     pub fn create_tagged(path: &Path, tag: &str) -> Result<Self> {
         require_directory(path)?;
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp_path = PathBuf::from(tmp);
+        let tmp_path = temporary(path);
         let file = hdf5::File::create(&tmp_path).map_err(|source| Error::Hdf5 {
             path: tmp_path.clone(),
             source,
@@ -68,23 +86,46 @@ impl H5Writer {
         Ok(w)
     }
 
-    /// Checks, before a long computation, that `path` can be written: its directory exists
-    /// and accepts a new file. Creates and removes a probe; touches no existing file.
-    pub fn check_writable(path: &Path) -> Result<()> {
-        let mut probe = path.as_os_str().to_owned();
-        probe.push(".probe");
-        let probe = PathBuf::from(probe);
+    /// Checks, before a long computation, that `path` can be written without harm: it names
+    /// a file, it is none of `inputs` (the files the run reads), neither it nor its temporary
+    /// `path.tmp` is a directory, and its directory exists and accepts a new file. Creates and
+    /// removes a probe; touches no existing file.
+    pub fn check_writable(path: &Path, inputs: &[&Path]) -> Result<()> {
+        if path.file_name().is_none() {
+            return Err(Error::config(
+                "output.path",
+                format!("{:?} names no file", path.display().to_string()),
+            ));
+        }
+        if inputs.iter().any(|i| same_file(path, i)) {
+            return Err(Error::config(
+                "output.path",
+                format!(
+                    "{} is an input of this run; choose another output path",
+                    path.display()
+                ),
+            ));
+        }
         let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
         };
-        if path.is_dir() {
-            return Err(io(std::io::Error::new(
-                std::io::ErrorKind::IsADirectory,
-                "the output path is a directory",
-            )));
+        let tmp = temporary(path);
+        for p in [path, tmp.as_path()] {
+            if p.is_dir() {
+                return Err(Error::Io {
+                    path: p.to_path_buf(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::IsADirectory,
+                        "is a directory; the output needs this name for a file",
+                    ),
+                });
+            }
         }
         require_directory(path)?;
+        let mut probe = path.as_os_str().to_owned();
+        probe.push(".probe");
+        let probe = PathBuf::from(probe);
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -167,6 +208,27 @@ impl H5Writer {
         Ok(())
     }
 
+    /// Creates dataset `name` holding `data`, in chunks of about [`CHUNK_VALUES`] values
+    /// with a Fletcher32 checksum each (an empty dataset is stored plain).
+    fn create_dataset<D: ndarray::Dimension>(
+        &self,
+        name: &str,
+        data: &ndarray::Array<f64, D>,
+    ) -> Result<hdf5::Dataset> {
+        self.parent_group(name)?;
+        let shape = data.shape();
+        let builder = self.file().new_dataset_builder().with_data(data);
+        let builder = match shape {
+            _ if shape.contains(&0) => builder,
+            [n] => builder.chunk((*n).min(CHUNK_VALUES)).fletcher32(),
+            [rows, cols] => builder
+                .chunk(((CHUNK_VALUES / cols).clamp(1, *rows), *cols))
+                .fletcher32(),
+            _ => unreachable!("one- and two-dimensional datasets only"),
+        };
+        builder.create(name).map_err(|e| self.err(e))
+    }
+
     /// Writes a one-dimensional dataset `name` (groups are created as needed).
     pub fn write_1d(
         &self,
@@ -176,13 +238,7 @@ impl H5Writer {
         units: &str,
         description: &str,
     ) -> Result<()> {
-        self.parent_group(name)?;
-        let ds = self
-            .file()
-            .new_dataset_builder()
-            .with_data(&data.to_owned())
-            .create(name)
-            .map_err(|e| self.err(e))?;
+        let ds = self.create_dataset(name, &data.to_owned())?;
         self.describe(&ds, &[dim], units, description)
     }
 
@@ -195,13 +251,7 @@ impl H5Writer {
         units: &str,
         description: &str,
     ) -> Result<()> {
-        self.parent_group(name)?;
-        let ds = self
-            .file()
-            .new_dataset_builder()
-            .with_data(&data.as_standard_layout().to_owned())
-            .create(name)
-            .map_err(|e| self.err(e))?;
+        let ds = self.create_dataset(name, &data.as_standard_layout().to_owned())?;
         self.describe(&ds, &dims, units, description)
     }
 
