@@ -110,7 +110,9 @@ fn window(v: &[f64], dt: f64, a: f64, b: f64) -> f64 {
 /// the standard error is over seeds. The glass approaches its plateau slowly (Delta_r is at
 /// 0.30 of Delta_eq = 0.379 at t = 6, 0.36 at t = 12, whatever dt), so the plateau is the
 /// average over t = 15-20; t = 4-6 is printed too. The convected stress of Eq. (24) is
-/// printed alongside.
+/// printed alongside. Measured: 0.624 +- 0.067 (dt = 0.1) and 0.578 +- 0.025 (dt = 0.05)
+/// against 0.4953, convected 1.29 +- 0.03: this test FAILS today (3.4 standard errors), the
+/// long-time glass dynamics being too noisy and not time-translation invariant.
 #[test]
 #[ignore]
 fn glass_step_strain_plateau_is_the_static_stress() {
