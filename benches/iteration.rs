@@ -56,6 +56,7 @@ fn bench(size: usize, steps: usize) {
         chol.view(),
         n,
         1,
+        &|| None,
     )
     .unwrap();
     let secs = wall.elapsed().as_secs_f64();

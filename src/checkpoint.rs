@@ -201,19 +201,27 @@ pub struct Checkpointer<'a> {
     pub started: Instant,
     /// Raised by the signal handler.
     pub interrupt: &'a std::sync::atomic::AtomicBool,
+    /// The last iteration whose state is in the checkpoint file (0: none yet).
+    pub saved_iteration: usize,
 }
 
 impl Observer for Checkpointer<'_> {
     fn observe(&mut self, report: &IterationReport, state: &SolverState) -> Result<()> {
         let wall = self.wall_before + self.started.elapsed().as_secs_f64();
         write(&self.path, &self.config_toml, state, wall)?;
-        if self.interrupt.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(Error::Interrupted {
-                iteration: report.iteration,
+        self.saved_iteration = report.iteration;
+        self.interruption().map_or(Ok(()), Err)
+    }
+
+    /// The signal, seen between blocks of a pass: the iteration in progress is dropped and
+    /// the checkpoint of the one before resumes the run.
+    fn interruption(&self) -> Option<Error> {
+        self.interrupt
+            .load(std::sync::atomic::Ordering::SeqCst)
+            .then(|| Error::Interrupted {
+                iteration: self.saved_iteration,
                 checkpoint: self.path.clone(),
-            });
-        }
-        Ok(())
+            })
     }
 }
 

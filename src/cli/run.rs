@@ -225,6 +225,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         wall_before,
         started: start_time,
         interrupt: &INTERRUPT,
+        saved_iteration: state.history.len(),
     };
     let mut progress = Progress::new(problem.grid.len(), args.quiet);
     let solution = pool.install(|| {

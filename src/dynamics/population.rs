@@ -159,9 +159,13 @@ struct PassInputs<'a> {
     sample_indices: Vec<usize>,
 }
 
+/// A poll for interruption between waves of blocks: an error stops the pass.
+pub type Stop<'a> = &'a dyn Fn() -> Option<Error>;
+
 /// Integrates the whole population on the leading `n` points with `kernels` and
 /// `delta_r`, and returns its averages. `chol` is the lower Cholesky factor of
-/// G_C + M_C on the window; `iteration` only labels errors.
+/// G_C + M_C on the window; `iteration` only labels errors; `stop` is polled between
+/// waves of blocks.
 pub fn average(
     problem: &Problem,
     kernels: &Kernels,
@@ -169,8 +173,9 @@ pub fn average(
     chol: ArrayView2<f64>,
     n: usize,
     iteration: usize,
+    stop: Stop,
 ) -> Result<Averages> {
-    Ok(average_batched(problem, kernels, delta_r, chol, n, iteration, 1)?.0)
+    Ok(average_batched(problem, kernels, delta_r, chol, n, iteration, 1, stop)?.0)
 }
 
 /// The kernels of one batch of the population: the weighted sums of kappa, M_C and M_R
@@ -189,6 +194,7 @@ pub struct BatchSums {
 /// = 1 no batch sums are kept and the pass is the ordinary one. The batched pass is for
 /// kernel sums only: its stratum-pair errors and its block order differ from the
 /// ordinary pass.
+#[allow(clippy::too_many_arguments)]
 pub fn average_batched(
     problem: &Problem,
     kernels: &Kernels,
@@ -197,6 +203,7 @@ pub fn average_batched(
     n: usize,
     iteration: usize,
     batches: usize,
+    stop: Stop,
 ) -> Result<(Averages, Vec<BatchSums>)> {
     let grid = problem.grid;
     let inputs = PassInputs {
@@ -220,6 +227,9 @@ pub fn average_batched(
         let mut sums = Partial::zeros(n);
         let blocks = ids.len().div_ceil(BLOCK);
         for wave in (0..blocks).step_by(WAVE) {
+            if let Some(e) = stop() {
+                return Err(e);
+            }
             let parts: Vec<Result<Partial>> = (wave..(wave + WAVE).min(blocks))
                 .into_par_iter()
                 .map(|k| block(&inputs, &ids[k * BLOCK..((k + 1) * BLOCK).min(ids.len())]))

@@ -82,6 +82,13 @@ pub trait Observer {
     /// state before it recomputes them bit for bit. An error stops the solve (used for
     /// interruption).
     fn observe(&mut self, report: &IterationReport, state: &SolverState) -> Result<()>;
+
+    /// Polled between waves of population blocks during a pass (every few thousand
+    /// members): an error stops the solve at once, losing only the iteration in progress,
+    /// which a checkpoint of the state before it replays. None by default.
+    fn interruption(&self) -> Option<Error> {
+        None
+    }
 }
 
 /// The converged solution.
@@ -164,6 +171,7 @@ pub fn solve_from(
         let iteration = state.history.len() + 1;
         let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, n);
         let (chol, regularisation) = noise_factor(problem, &state.kernels, n, iteration)?;
+        let stop = || observers.iter().find_map(|o| o.interruption());
         let avg = average(
             problem,
             &state.kernels,
@@ -171,6 +179,7 @@ pub fn solve_from(
             chol.view(),
             n,
             iteration,
+            &stop,
         )?;
         check_finite(&avg.kernels, n, iteration, problem)?;
         let residual = state.kernels.residual(&avg.kernels, n);
@@ -196,7 +205,8 @@ pub fn solve_from(
             state.kernels.mix(&avg.kernels, spec.damping, n);
             state.history.push(report);
             let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, len);
-            let particle_se = particle_errors(problem, &state.kernels)?;
+            let stop = || observers.iter().find_map(|o| o.interruption());
+            let particle_se = particle_errors(problem, &state.kernels, &stop)?;
             return Ok(Solution {
                 kernels: state.kernels,
                 particle,

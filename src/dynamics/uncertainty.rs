@@ -12,7 +12,7 @@
 use ndarray::{Array1, Array2, Zip};
 
 use super::particle::{solve_particle, Particle};
-use super::population::{average_batched, BatchSums};
+use super::population::{average_batched, BatchSums, Stop};
 use super::solver::noise_factor;
 use super::{Kernels, Problem};
 use crate::error::Result;
@@ -35,8 +35,9 @@ pub struct ParticleErrors {
     pub delta_r: Array1<f64>,
 }
 
-/// Jackknife standard errors of the particle solution at the converged `kernels`.
-pub fn particle_errors(problem: &Problem, kernels: &Kernels) -> Result<ParticleErrors> {
+/// Jackknife standard errors of the particle solution at the converged `kernels`; `stop`
+/// is polled between waves of the extra population pass.
+pub fn particle_errors(problem: &Problem, kernels: &Kernels, stop: Stop) -> Result<ParticleErrors> {
     let len = problem.grid.len();
     let batches = BATCHES;
     if problem.population.size < batches * MIN_PER_BATCH {
@@ -49,7 +50,16 @@ pub fn particle_errors(problem: &Problem, kernels: &Kernels) -> Result<ParticleE
     let base = solve_particle(&problem.model, &problem.grid, kernels, len);
     let (chol, _) = noise_factor(problem, kernels, len, 0)?;
     let delta_r = base.delta_r.to_vec();
-    let (_, sums) = average_batched(problem, kernels, &delta_r, chol.view(), len, 0, batches)?;
+    let (_, sums) = average_batched(
+        problem,
+        kernels,
+        &delta_r,
+        chol.view(),
+        len,
+        0,
+        batches,
+        stop,
+    )?;
     let total = sum_batches(&sums, len);
     let size = problem.population.size as f64;
     let mut moments = Moments::new(len);
