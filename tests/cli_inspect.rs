@@ -2,21 +2,16 @@
 //! convected stress of Eq. (24), the pressures and the energy, each with its standard error;
 //! slices of the observables and the config attributes; bad requests fail with one line and exit code 2.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use common::dmfe;
+
+use std::process::Output;
 
 const STEP: &str = "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\n\
                     eps = 1.0\n[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.3\n\
                     t_step = 0.1\nramp = 0.05\n[grid]\nt_max = 0.4\nsteps = 20\n\
                     [population]\nsize = 1000\n[output]\npath = \"out.h5\"\n";
-
-fn dmfe(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dmfe"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 fn refused(out: &Output, what: &str) {
     let err = String::from_utf8_lossy(&out.stderr);

@@ -1,20 +1,14 @@
 //! `dmfe run` end to end: bad configurations fail with one line naming the key, exit code 2
 //! and no output file; a good one writes a file with every documented dataset.
 
+mod common;
+
+use common::dmfe;
 use std::path::Path;
-use std::process::Command;
 
 const GOOD: &str = "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\n\
                     eps = 1.0\n[grid]\nt_max = 0.5\nsteps = 20\n[population]\nsize = 1000\n\
                     [output]\npath = \"out.h5\"\n";
-
-fn dmfe(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dmfe"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 fn bad(config: &str, key: &str) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,10 @@
 //! Issue #5: checkpoints, resume, interruption, hostile input.
 
+mod common;
+
+use common::dmfe;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\n\
@@ -9,12 +12,14 @@ const CONFIG: &str = "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nki
                       [grid]\nt_max = 1.5\nsteps = 75\n[population]\nsize = 40000\n\
                       [output]\npath = \"out.h5\"\n";
 
-fn dmfe(dir: &Path, args: &[&str]) -> Output {
+/// Starts `dmfe run c.toml --quiet` in `dir` in the background, its stderr piped.
+fn spawn_run(dir: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_dmfe"))
         .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs")
+        .args(["run", "c.toml", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Every dataset of two output files, except wall times, is identical.
@@ -63,11 +68,7 @@ fn sigkill_then_resume_is_bit_identical() {
         "{}",
         String::from_utf8_lossy(&reference.stderr)
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
-        .current_dir(dir.path())
-        .args(["run", "c.toml", "--quiet"])
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run(dir.path());
     wait_for(&dir.path().join("out.h5.ckpt"), Duration::from_secs(60));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -89,12 +90,7 @@ fn sigkill_then_resume_is_bit_identical() {
 fn sigint_keeps_checkpoint_and_says_how_to_resume() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.toml"), CONFIG).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
-        .current_dir(dir.path())
-        .args(["run", "c.toml", "--quiet"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(dir.path());
     wait_for(&dir.path().join("out.h5.ckpt"), Duration::from_secs(60));
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -397,12 +393,7 @@ fn runs_never_clobber_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("c.toml"), CONFIG).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
-        .current_dir(d)
-        .args(["run", "c.toml", "--quiet"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(d);
     wait_for(&d.join("out.h5.ckpt"), Duration::from_secs(60));
     assert!(d.join("out.h5.lock").exists());
     let missing = dmfe(d, &["run", "--resume", "gone.h5.ckpt"]);
@@ -506,12 +497,7 @@ fn a_signal_stops_the_run_within_an_iteration() {
         CONFIG.replace("size = 40000", "size = 1000000"),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_dmfe"))
-        .current_dir(d)
-        .args(["run", "c.toml", "--quiet"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(d);
     wait_for(&d.join("out.h5.ckpt"), Duration::from_secs(120));
     let first = dmfe::checkpoint::read(&d.join("out.h5.ckpt")).unwrap();
     signal(&child, "-INT");

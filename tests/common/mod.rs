@@ -1,7 +1,10 @@
-//! Helpers shared by the integration tests: configs from TOML text, solving, and the
-//! reference equilibrium liquid (harmonic spheres, phi_hat = 2, T = T0 = 0.5).
+//! Helpers shared by the integration tests: configs from TOML text, solving, the reference
+//! equilibrium liquid (harmonic spheres, phi_hat = 2, T = T0 = 0.5), and running the binary.
 
 #![allow(dead_code)] // each test crate uses its own subset
+
+use std::path::Path;
+use std::process::{Command, Output};
 
 use dmfe::config::{from_value, RunConfig};
 use dmfe::dynamics::{solve, Problem, Solution, SolverSpec};
@@ -40,4 +43,13 @@ pub fn mean_se(x: &[f64]) -> (f64, f64) {
     let m = x.iter().sum::<f64>() / n;
     let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
     (m, (var / n).sqrt())
+}
+
+/// Runs the `dmfe` binary in `dir` with `args` and returns its output.
+pub fn dmfe(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmfe"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs")
 }
