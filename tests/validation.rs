@@ -164,7 +164,9 @@ fn glass_step_strain_plateau_is_the_static_stress() {
 /// Spec 1.8 item 6 / spec 2 with T != T0: the glass prepared at T0 = 0.3 and quenched to the
 /// bath T = 0.2 reaches a plateau of Delta_r equal to the static state-following
 /// Delta_r = (A + Delta)/2 at (T, T0), not the equilibrium value of T0 (printed with the
-/// plateau, the average over t = 15-20, 4 seeds, dt = 0.1).
+/// plateau, the average over t = 15-20, 4 seeds, dt = 0.1). Measured: 0.278 +- 0.010
+/// against 0.3257 (Delta_eq at T0: 0.379), Delta_r still rising at t = 20: this test FAILS
+/// today, for the same reason as the step-strain plateau.
 #[test]
 #[ignore]
 fn quenched_glass_plateau_is_the_state_following_one() {
