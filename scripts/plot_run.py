@@ -5,7 +5,8 @@ All given files are overlaid on the one-dimensional plots, so a parameter sweep 
 command. Written to OUTDIR, named PREFIX_<plot>.png:
 
   PREFIX_msd.png          mean-square displacement Delta_r(t) with its standard-error
-                          band, log-log (t = 0 left out)
+                          band, log-log (t = 0 left out); with --static STATIC, the static
+                          plateau Delta_r = (A + Delta)/2 of that branch at gamma = 0
   PREFIX_stress.png       stress sigma(t) (work conjugate of the strain; dashed: the
                           convected stress of paper Eq. (24)), pressures P(t) and P_c(t)
                           (dashed) and energy e(t) against time, shaded +- 1 standard
@@ -77,9 +78,14 @@ def new_figure(files, ncols, width=5.2):
     return fig, list(axes[0])
 
 
-def plot_msd(files, out):
-    """Delta_r(t) of every file on log-log axes with its standard-error band, t = 0 left out."""
+def plot_msd(files, out, static=None):
+    """Delta_r(t) of every file on log-log axes with its standard-error band, t = 0 left out;
+    with a `dmfe static` branch, its unstrained Delta_r = (A + Delta)/2 (the glass plateau)."""
     fig, (ax,) = new_figure(files, 1, width=6.0)
+    if static is not None:
+        plateau = static["branch/delta_r"][0]
+        ax.axhline(plateau, color="k", ls=":", lw=1.0,
+                   label=rf"static $\Delta_r$ = {plateau:.4g} ($\gamma = 0$)")
     for i, d in enumerate(files):
         t = d["grid/t"]
         keep = t > 0
@@ -230,6 +236,8 @@ def main():
                    help="legend label from this config attribute or TOML key (default: file names)")
     p.add_argument("--all-kernels", action="store_true",
                    help="heat maps for every file (PREFIX_kernels_STEM.png), not only the first")
+    p.add_argument("--static", metavar="STATIC",
+                   help="a `dmfe static` branch of the same glass: its Delta_r at gamma = 0 on the MSD figure")
     a = p.parse_args()
 
     files = [dp.read(path, "dynamics", GROUPS, max_ndim=1) for path in a.files]
@@ -237,7 +245,8 @@ def main():
     prefix = a.prefix or files[0].stem
     os.makedirs(a.outdir, exist_ok=True)
     name = lambda what: os.path.join(a.outdir, f"{prefix}_{what}.png")  # noqa: E731
-    plot_msd(files, name("msd"))
+    static = dp.read_static(a.static) if a.static else None
+    plot_msd(files, name("msd"), static)
     plot_stress(files, name("stress"))
     plot_kappa(files, name("kappa"))
     plot_convergence(files, name("convergence"))

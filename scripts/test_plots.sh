@@ -63,6 +63,9 @@ for what in msd stress kappa convergence kernels_liq kernels_shear01 kernels_she
   check "sweep_$what.png" png "$figs/sweep_$what.png"
 done
 check "plot_run.py one file" python3 scripts/plot_run.py "$tmp/liq.h5" -o "$figs"
+check "plot_run.py --static" python3 scripts/plot_run.py "$tmp/liq.h5" --static "$tmp/aqs.h5" \
+  --prefix withstatic -o "$figs"
+check "withstatic_msd.png" png "$figs/withstatic_msd.png"
 for what in msd stress kappa convergence kernels; do
   check "liq_$what.png" png "$figs/liq_$what.png"
 done
