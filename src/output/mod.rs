@@ -4,6 +4,7 @@
 mod lock;
 mod provenance;
 mod run_file;
+mod scales;
 mod static_file;
 mod writer;
 

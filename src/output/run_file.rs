@@ -31,6 +31,29 @@ pub fn write_run(
     let time = "t";
     let (tt, ts) = (["t", "t_prime"], ["t", "s"]);
 
+    // Root-level dimension scales: the shared coordinates of every dataset below.
+    for (name, what) in [
+        ("t", "time t of one-time and two-time functions"),
+        ("t_prime", "second time t' of two-time correlations"),
+        ("s", "earlier time s of responses, s < t"),
+    ] {
+        w.dimension_scale(name, t.view(), "zeta_hat/eps", what)?;
+    }
+    let samples = Array1::from_iter(
+        problem
+            .population
+            .sample_indices()
+            .iter()
+            .map(|&i| i as f64),
+    );
+    w.dimension_scale(
+        "sample",
+        samples.view(),
+        "1",
+        "population index of each sampled member",
+    )?;
+    let iterations = Array1::from_iter((1..=solution.history.len()).map(|i| i as f64));
+    w.dimension_scale("iteration", iterations.view(), "1", "iteration number")?;
     w.write_1d(
         "grid/t",
         t.view(),

@@ -27,6 +27,15 @@ pub fn write_static(
 
     let sqrt_f = model.variance.sqrt();
     let col = |f: &dyn Fn(&BranchPoint) -> f64| Array1::from_iter(branch.points.iter().map(f));
+    // The shared coordinate of the branch: the point index (gamma itself is not monotonic
+    // past the fold, A is; both are variables along it).
+    let index = Array1::from_iter((0..branch.points.len()).map(|i| i as f64));
+    w.dimension_scale(
+        "point",
+        index.view(),
+        "1",
+        "index of the point along the branch, in order of increasing A",
+    )?;
     let one = |name: &str, f: &dyn Fn(&BranchPoint) -> f64, units: &str, desc: &str| {
         w.write_1d(name, col(f).view(), "point", units, desc)
     };

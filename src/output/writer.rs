@@ -10,6 +10,7 @@ use std::str::FromStr;
 use hdf5::types::VarLenUnicode;
 use ndarray::{ArrayView1, ArrayView2};
 
+use super::scales;
 use crate::error::{Error, Result};
 
 /// Writer of one output file (see the module docs).
@@ -205,7 +206,37 @@ impl H5Writer {
             .create("DIMENSION_LABELS")
             .and_then(|a| a.write(&labels))
             .map_err(e)?;
+        // Axes named after a root-level dimension scale get it attached.
+        for (axis, dim) in dims.iter().enumerate() {
+            if let Ok(scale) = self.file().dataset(dim) {
+                let own = scale.name() == ds.name();
+                if !own && scales::is_scale(&scale) && !scales::attach(ds, &scale, axis) {
+                    return Err(self.err(hdf5::Error::from(format!(
+                        "cannot attach the dimension scale {dim} to {}",
+                        ds.name()
+                    ))));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Writes the root-level dimension scale `name` (a coordinate shared by every dataset
+    /// with an axis labelled `name`, written after it; netCDF-4 and xarray read it as such).
+    pub fn dimension_scale(
+        &self,
+        name: &str,
+        values: ArrayView1<f64>,
+        units: &str,
+        description: &str,
+    ) -> Result<()> {
+        let ds = self.create_dataset(name, &values.to_owned())?;
+        if !scales::set_scale(&ds, name) {
+            return Err(self.err(hdf5::Error::from(format!(
+                "cannot make {name} a dimension scale"
+            ))));
+        }
+        self.describe(&ds, &[name], units, description)
     }
 
     /// Creates dataset `name` holding `data`, in chunks of about [`CHUNK_VALUES`] values
