@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Cross-check of the two solvers in an equilibrium glass (spec 2.7, spec 1.8 item 6).
+"""Cross-check of the two solvers in an equilibrium glass (docs/equations.md: the static plateau of the dynamics).
 
 Harmonic spheres prepared and kept at T = T0 below the dynamical transition T_d(phi_hat):
 the long-time plateau of the MSD Delta_r(t) of `dmfe run` should equal the equilibrium cage

@@ -56,7 +56,7 @@ pub enum Error {
         /// Path of the checkpoint to resume from.
         checkpoint: PathBuf,
     },
-    /// The static solver could not find or follow the stationary point of G (spec 2).
+    /// The static solver could not find or follow the stationary point of G (docs/equations.md).
     #[error("static solver: {0}")]
     Static(String),
     /// An HDF5 error, with the file it concerns.

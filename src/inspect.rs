@@ -822,7 +822,7 @@ impl OutputFile {
     }
 
     /// For an equilibrium run (T = T0 > 0, no driving, no external noise): the residuals of
-    /// the identities of spec 1.8, by [`crate::dynamics::diagnostics::equilibrium_residuals`].
+    /// the identities of docs/equations.md, by [`crate::dynamics::diagnostics::equilibrium_residuals`].
     fn summary_equilibrium(&self, s: &mut String, t: &Array1<f64>) -> Result<()> {
         let temp = self.attr_f64("config", "T");
         let t0 = self.attr_f64("config", "T0");

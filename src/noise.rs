@@ -1,4 +1,4 @@
-//! External (non-thermal) noise kernels G_C(t, s) (spec 1.4, paper Eq. (11)).
+//! External (non-thermal) noise kernels G_C(t, s) (docs/equations.md (E1), paper Eq. (11)).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! Rescaled pair potentials v(h) of the d -> infinity limit (spec 1.1, paper footnote 1).
+//! Rescaled pair potentials v(h) of the d -> infinity limit (docs/equations.md, paper footnote 1).
 
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +37,7 @@ pub struct PotentialValues {
 }
 
 impl Potential {
-    /// v(h), v'(h) and v''(h) (spec 1.1).
+    /// v(h), v'(h) and v''(h) (docs/equations.md).
     #[inline]
     pub fn eval(&self, h: f64) -> PotentialValues {
         match *self {

@@ -1,4 +1,4 @@
-//! Strain schedules gamma(t): the accumulated strain of the protocol (spec 1.3).
+//! Strain schedules gamma(t): the accumulated strain of the protocol (docs/equations.md (E1)).
 
 use serde::{Deserialize, Serialize};
 

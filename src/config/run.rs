@@ -15,7 +15,7 @@ use crate::schedule::StrainSchedule;
 /// The fully commented reference configuration printed by `dmfe config`.
 pub const REFERENCE_CONFIG: &str = include_str!("reference.toml");
 
-/// `[model]`: state point and dynamics (spec 1.2-1.4).
+/// `[model]`: state point and dynamics (docs/equations.md (D1), (E1)).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {

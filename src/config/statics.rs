@@ -29,7 +29,7 @@ pub struct StaticModelSection {
     pub t0: Option<f64>,
 }
 
-/// `[driving]`: global shear (AQS) or random local displacements (AQRD, spec 2.5).
+/// `[driving]`: global shear (AQS) or random local displacements (AQRD, paper Eq. (9)).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaticDrivingSection {
@@ -196,7 +196,7 @@ impl StaticConfig {
         toml::to_string(self).expect("config serialises")
     }
 
-    /// The validated model (spec 2.1, 2.5).
+    /// The validated model (docs/equations.md (S1)).
     pub fn model(&self) -> Result<StaticModel> {
         let m = &self.model;
         check(

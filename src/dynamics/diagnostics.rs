@@ -1,4 +1,4 @@
-//! Residuals of the identities of spec 1.8 measured on a solution: equilibrium
+//! Residuals of the identities of docs/equations.md measured on a solution: equilibrium
 //! time-translation invariance and FDT, and kappa = beta M_C(t, t).
 
 use super::Solution;

@@ -1,4 +1,4 @@
-//! The self-consistent kernels kappa(t), M_C(t, t') and M_R(t, s) (spec 1.5, paper
+//! The self-consistent kernels kappa(t), M_C(t, t') and M_R(t, s) (docs/equations.md (K1)-(K3), paper
 //! Eq. (19)) on the two-time grid, with the iteration's residual and damping.
 
 use ndarray::{s, Array1, Array2};

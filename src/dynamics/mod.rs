@@ -1,12 +1,12 @@
 //! The dynamical solver: a population-based (Eissfeller-Opper) integrator of the dynamical
-//! mean-field equations, spec 1 (paper Eqs. (18)-(24)).
+//! mean-field equations, docs/equations.md (paper Eqs. (18)-(24)).
 //!
 //! The model ([`Model`]: potential, state point, noise, driving and strain schedule), the
 //! problem ([`Problem`]: model plus [`Grid`] and [`PopulationSpec`]) and the numerics
 //! ([`SolverSpec`]) meet in one call, [`solve`]. One iteration:
 //! 1. [`particle::solve_particle`] integrates the single-particle R, C and Delta_r with the
-//!    current kernels (spec 1.6);
-//! 2. [`population::average`] integrates the population of effective processes (spec 1.3)
+//!    current kernels (docs/equations.md (P1));
+//! 2. [`population::average`] integrates the population of effective processes (docs/equations.md (E1))
 //!    with coloured noise (1.4) and each member's exact response (1.5), and averages them
 //!    into new kernels kappa, M_C, M_R and the observables (1.7);
 //! 3. [`solver`] mixes old and new kernels (damping) and checks the residual against the
@@ -32,7 +32,7 @@ use crate::noise::ExternalNoise;
 use crate::potential::Potential;
 use crate::schedule::StrainSchedule;
 
-/// What the physics is: potential, state point, noise and driving (spec 1.1-1.4).
+/// What the physics is: potential, state point, noise and driving (docs/equations.md (D1), (E1)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     /// Pair potential v(h).

@@ -29,7 +29,7 @@ pub enum Observable {
     Pressure,
     /// The pressure along the driving direction P_c(t)/(d rho) = -(phi_hat/2) E[c^2 v'].
     PressureC,
-    /// The energy per particle over d, e(t) = (phi_hat/2) E[v].
+    /// The energy per particle over d, e(t) = (phi_hat/2) E[v(h)].
     Energy,
 }
 

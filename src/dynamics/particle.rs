@@ -1,11 +1,11 @@
-//! The single-particle response R, correlation C and MSD Delta_r (spec 1.6).
+//! The single-particle response R, correlation C and MSD Delta_r (docs/equations.md (P1)).
 //!
 //! The particle displacement x obeys the linear process
 //! zeta dx/dt = -kappa x + int_0^t M_R(t,s) x(s) ds + Xi_x, with
 //! <Xi_x Xi_x> = T zeta delta + (G_C + M_C)/2. Discretised by forward Euler with the
 //! left-rectangle memory sum (the same scheme as the population, [`super::population`]),
 //! x_n = sum_{m<n} dt R(n, m) xi_m exactly, so C = dt^2 R Sigma R^T with the discrete noise
-//! covariance Sigma = T zeta/dt I + (G_C + M_C)/2: the C equation of spec 1.6 is solved
+//! covariance Sigma = T zeta/dt I + (G_C + M_C)/2: the C equation of docs/equations.md (P1) is solved
 //! exactly for the discrete scheme, and C is positive semi-definite by construction.
 
 use ndarray::{s, Array1, Array2};
@@ -60,7 +60,7 @@ pub fn response_matrix(
     r
 }
 
-/// Solves spec 1.6 on the leading `n` points with the given kernels.
+/// Solves docs/equations.md (P1) on the leading `n` points with the given kernels.
 pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -> Particle {
     let dt = grid.dt;
     let zeta = model.zeta_hat;
@@ -111,7 +111,7 @@ mod tests {
         }
     }
 
-    /// Free particle: Delta_r = T t / zeta exactly for the discrete scheme (spec 1.8 item 3).
+    /// Free particle: Delta_r = T t / zeta exactly for the discrete scheme (docs/equations.md, the free particle).
     #[test]
     fn free_diffusion() {
         let grid = Grid {

@@ -1,4 +1,4 @@
-//! One pass over the population (spec 1.3-1.5, 1.7): integrate every member's effective
+//! One pass over the population (docs/equations.md (E1), (K1)-(K3), (O1)-(O3)): integrate every member's effective
 //! process with the current kernels and average into new kernels and observables.
 //!
 //! Members are processed in fixed blocks of [`BLOCK`] members, stored time-major
@@ -42,7 +42,7 @@ pub struct Averages {
     pub kappa_se: Array1<f64>,
     /// Standard error of M_C(t, t).
     pub m_c_diag_se: Array1<f64>,
-    /// The stress sigma(t)/(d rho), work conjugate of the strain (see [`observables`]).
+    /// The stress sigma(t)/(d rho), work conjugate of the strain (see [`super::observables`]).
     pub stress: Estimate,
     /// The convected stress of paper Eq. (24), sigma + gamma P_c.
     pub stress_convected: Estimate,
@@ -310,7 +310,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             z_col[[t, b]] = rng.sample(StandardNormal);
         }
     }
-    // Noise Xi = sqrt(2 T zeta/dt) z + L z' (spec 1.4).
+    // Noise Xi = sqrt(2 T zeta/dt) z + L z' (docs/equations.md (E1)).
     let mut xi = z_white * white;
     gemm_add(xi.view_mut(), 1.0, inp.chol, false, z_col.view(), false);
 
@@ -361,7 +361,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         if t + 1 == n {
             break;
         }
-        // Memory term dt sum_{k<t} M_R(t, k) y_k, then the Euler step (spec 1.3).
+        // Memory term dt sum_{k<t} M_R(t, k) y_k, then the Euler step (docs/equations.md (E1)).
         mem.iter_mut().for_each(|m| *m = 0.0);
         for k in 1..t {
             let coef = inp.kernels.m_r[[t, k]] * dt;

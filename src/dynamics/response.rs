@@ -1,4 +1,4 @@
-//! The exact linear response chi(t, s) = delta h(t)/delta P(s) of one member (spec 1.5) and
+//! The exact linear response chi(t, s) = delta h(t)/delta P(s) of one member (docs/equations.md (K1)-(K3)) and
 //! its contribution w v''(h(t)) chi(t, s) to M_R.
 //!
 //! Discretely (impulse P_m applied during step m, response per unit time):

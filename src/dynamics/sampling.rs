@@ -1,4 +1,4 @@
-//! The population's random variables (spec 1.2): initial gap h0 by importance sampling on a
+//! The population's random variables (docs/equations.md (E1)): initial gap h0 by importance sampling on a
 //! window with weights, g_c and the unit relative displacement c, and each member's own
 //! random stream (so results do not depend on threads).
 

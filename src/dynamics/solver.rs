@@ -1,4 +1,4 @@
-//! The Eissfeller-Opper iteration (spec 1.9): particle pass, population pass, damped
+//! The Eissfeller-Opper iteration (docs/equations.md): particle pass, population pass, damped
 //! update, on causal time windows that double until they cover the grid. Progress bars,
 //! checkpoints and output are [`Observer`]s of the iteration, not part of it.
 

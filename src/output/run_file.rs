@@ -22,7 +22,7 @@ pub fn write_run(
         path,
         "dynamics",
         &config.to_toml(),
-        "Population solution of the dynamical mean-field equations (dmfe run); spec 1",
+        "Population solution of the dynamical mean-field equations (dmfe run); docs/equations.md",
     )?;
     let grid = problem.grid;
     let model = &problem.model;
@@ -90,7 +90,7 @@ pub fn write_run(
         "observables/delta_r",
         p.delta_r.view(),
         "l^2/d",
-        "MSD Delta_r(t) = C(t,t), spec 1.6",
+        "MSD Delta_r(t) = C(t,t), docs/equations.md (P1)",
     )?;
     one(
         "observables/delta_r_se",
@@ -170,21 +170,21 @@ pub fn write_run(
         k.m_r.view(),
         ts,
         "eps^2/zeta_hat",
-        "M_R(t,s) = (phi_hat/2) E[v''(h(t)) chi(t,s)] for s < t (zero for s >= t), spec 1.5",
+        "M_R(t,s) = (phi_hat/2) E[v''(h(t)) chi(t,s)] for s < t (zero for s >= t), docs/equations.md (K1)-(K3)",
     )?;
     w.write_2d(
         "correlations/c",
         p.c.view(),
         tt,
         "l^2/d",
-        "C(t,t') = <x(t) x(t')>, spec 1.6",
+        "C(t,t') = <x(t) x(t')>, docs/equations.md (P1)",
     )?;
     w.write_2d(
         "correlations/r",
         p.r.view(),
         ts,
         "1/zeta_hat",
-        "R(t,s) = delta<x(t)>/delta f(s) per unit time, s < t, spec 1.6",
+        "R(t,s) = delta<x(t)>/delta f(s) per unit time, s < t, docs/equations.md (P1)",
     )?;
     w.write_2d(
         "correlations/c_se",

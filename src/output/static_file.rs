@@ -22,7 +22,7 @@ pub fn write_static(
         path,
         "static",
         &config.to_toml(),
-        "Replica-symmetric state-following branch of an equilibrium glass under strain (dmfe static); spec 2",
+        "Replica-symmetric state-following branch of an equilibrium glass under strain (dmfe static); docs/equations.md",
     )?;
 
     let sqrt_f = model.variance.sqrt();
@@ -79,7 +79,7 @@ pub fn write_static(
         "branch/lambda_r",
         &|p| p.eval.lambda_r,
         "1",
-        "replicon eigenvalue lambda_R; RS is exact while > 0 (spec 2.4)",
+        "replicon eigenvalue lambda_R; RS is exact while > 0 (docs/equations.md, Statics)",
     )?;
     one(
         "branch/rs_stable",
@@ -91,7 +91,7 @@ pub fn write_static(
         "branch/g",
         &|p| p.eval.g,
         "1",
-        "state-following free energy G(Delta, A; gamma), spec 2.1",
+        "state-following free energy G(Delta, A; gamma), docs/equations.md (S1)",
     )?;
 
     let s = &branch.summary;

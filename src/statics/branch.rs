@@ -1,5 +1,5 @@
 //! Following the glass in strain: the stationary point of G (paper Eq. (33)) from gamma = 0
-//! to the fold gamma_Y, parametrised by A where continuation in gamma fails (spec 2.4).
+//! to the fold gamma_Y, parametrised by A where continuation in gamma fails (docs/equations.md, Statics).
 
 use super::free_energy::{Evaluation, State, StaticModel};
 use super::transition::equilibrium_cage;

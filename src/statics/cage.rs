@@ -1,5 +1,5 @@
-//! The cage function q(Delta, beta; h) of spec 2.1 (paper Eq. (30)) and its h-derivatives,
-//! in closed form for hard spheres and harmonic spheres (spec 2.2) and by Gauss-Legendre
+//! The cage function q(Delta, beta; h) of docs/equations.md (S1) (paper Eq. (30)) and its h-derivatives,
+//! in closed form for hard spheres and harmonic spheres and by Gauss-Legendre
 //! quadrature for the other potentials.
 
 use super::gaussian::{log_add_exp, log_cdf, log_pdf};
@@ -51,7 +51,7 @@ impl CageValues {
         self.log_q.exp()
     }
 
-    /// (d q / d Delta) / q = (q'' + q') / (2 q) (spec 2.2).
+    /// (d q / d Delta) / q = (q'' + q') / (2 q).
     #[inline]
     pub fn d_delta(&self) -> f64 {
         0.5 * (self.d2 + self.d1)
@@ -149,7 +149,7 @@ impl Cage {
     }
 
     /// q = Phi(m/sqrt(Delta)) + c^{-1/2} exp(-b m^2/c) Phi(-m/sqrt(Delta c)), c = 1 + 2 b Delta,
-    /// b = beta eps (spec 2.2), combined in log space.
+    /// b = beta eps, combined in log space.
     fn harmonic(&self, m: f64, b: f64) -> CageValues {
         let (sd, delta) = (self.sqrt_delta, self.delta);
         let a = m / sd;
@@ -294,7 +294,7 @@ mod tests {
 
     #[test]
     fn quadrature_reproduces_the_harmonic_closed_form() {
-        // The panel quadrature, run on the harmonic potential, against spec 2.2's closed form.
+        // The panel quadrature, run on the harmonic potential, against the closed form.
         let p = Potential::Harmonic { eps: 1.0 };
         for &(delta, beta) in &[(0.1, 1.0), (0.02, 50.0), (1.0, 0.2)] {
             let exact = Cage::new(Interaction::Soft(p), delta, beta);
@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn harmonic_tends_to_hard_spheres_at_low_temperature() {
-        // spec 2.2: q_harmonic -> q_HS as beta -> infinity; the gap closes like beta^{-1/2}.
+        // q_harmonic -> q_HS as beta -> infinity; the gap closes like beta^{-1/2}.
         let hs = Cage::new(Interaction::HardSphere, 0.1, 1.0);
         let harmonic = Interaction::Soft(Potential::Harmonic { eps: 1.0 });
         let (mut last, mut scaled) = (f64::INFINITY, Vec::new());

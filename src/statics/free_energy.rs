@@ -1,6 +1,6 @@
-//! The glass free energy G(Delta, A; gamma) of spec 2.1 (paper Eq. (29)), its stationarity
+//! The glass free energy G(Delta, A; gamma) of docs/equations.md (S1) (paper Eq. (29)), its stationarity
 //! conditions (Eq. (33)) with their Jacobian, the stress (Eq. (34)) and the RS stability
-//! eigenvalue lambda_R (spec 2.4), all from one pass over the gap grid.
+//! eigenvalue lambda_R (docs/equations.md, Statics), all from one pass over the gap grid.
 
 use super::cage::{Cage, Interaction};
 use super::quadrature::{strain_disorder, uniform, H_POINTS_PER_SIGMA, H_SIGMAS};
@@ -46,15 +46,15 @@ impl State {
 /// Everything the solver needs at one [`State`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
-    /// G(Delta, A; gamma) (spec 2.1, without the irrelevant log(1/d^2)).
+    /// G(Delta, A; gamma) (docs/equations.md (S1), without the irrelevant log(1/d^2)).
     pub g: f64,
     /// The stationarity conditions (dG/dDelta, dG/dA) of Eq. (33), in the spec's form.
     pub e: [f64; 2],
     /// Jacobian of `e` with respect to (Delta, A, gamma^2).
     pub jac: [[f64; 3]; 2],
-    /// Stress sigma_hat = -(1/2) dG/dgamma (spec 2.4).
+    /// Stress sigma_hat = -(1/2) dG/dgamma (docs/equations.md, Statics).
     pub sigma: f64,
-    /// RS stability eigenvalue lambda_R (spec 2.4); RS is exact while it is positive.
+    /// RS stability eigenvalue lambda_R (docs/equations.md, Statics); RS is exact while it is positive.
     pub lambda_r: f64,
 }
 
@@ -181,7 +181,7 @@ impl StaticModel {
     }
 
     /// The equilibrium cage function F1(Delta) = -Delta int dh e^h d_Delta q log q at the
-    /// bath temperature (spec 2.3); the glass at phi_hat solves F1(Delta) = 1/phi_hat.
+    /// bath temperature (docs/equations.md.3); the glass at phi_hat solves F1(Delta) = 1/phi_hat.
     pub fn f1(&self, delta: f64) -> f64 {
         let eq = StaticModel {
             beta0: self.beta,

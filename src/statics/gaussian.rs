@@ -1,5 +1,5 @@
 //! The standard normal density and distribution function in log space, accurate in the far
-//! tails (spec 2.2: "evaluate log q with a log-CDF that is accurate in the far tail").
+//! tails (log q needs a log-CDF that is accurate in the far tail).
 
 /// log(2 pi) / 2.
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;

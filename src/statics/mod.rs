@@ -1,4 +1,4 @@
-//! The replica-symmetric state-following solver of spec 2 (paper Eqs. (26)-(36)): glasses
+//! The replica-symmetric state-following solver of docs/equations.md (paper Eqs. (26)-(36)): glasses
 //! prepared in equilibrium, followed quasistatically in strain (AQS) or random strain
 //! (AQRD), and the dynamical transition.
 //!

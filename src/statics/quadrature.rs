@@ -2,7 +2,7 @@
 //! strain-disorder average over z (paper Eqs. (31)-(32)) and Gauss-Legendre panels for
 //! potentials without a closed-form q.
 //!
-//! All integrands of spec 2 are analytic and decay like Gaussians, so the trapezoidal rule on
+//! All integrands of docs/equations.md are analytic and decay like Gaussians, so the trapezoidal rule on
 //! a uniform grid converges exponentially in the spacing (faster than Simpson's rule, which
 //! the spec suggests); `tests/statics.rs` checks the convergence.
 

@@ -1,4 +1,4 @@
-//! The equilibrium glass and the dynamical transition (spec 2.3): the cage equation
+//! The equilibrium glass and the dynamical transition (docs/equations.md.3): the cage equation
 //! 1/phi_hat = F1(Delta), its smaller root Delta_eq, phi_hat_d = 1/max F1 for hard spheres
 //! and T_d(phi_hat) for soft potentials.
 
@@ -31,7 +31,7 @@ pub struct Transition {
     pub temperature: f64,
     /// Cage size at the transition, Delta_d = argmax F1.
     pub delta: f64,
-    /// lambda_R at the transition (0 in exact arithmetic, spec 2.4).
+    /// lambda_R at the transition (0 in exact arithmetic, docs/equations.md, Statics).
     pub lambda_r: f64,
 }
 
@@ -71,7 +71,7 @@ pub fn max_f1(model: &StaticModel) -> (f64, f64) {
 }
 
 /// The equilibrium cage size Delta_eq at (phi_hat, beta0): the smaller root of
-/// F1(Delta) = 1/phi_hat (spec 2.3). Errors when no glass exists there.
+/// F1(Delta) = 1/phi_hat (docs/equations.md.3). Errors when no glass exists there.
 pub fn equilibrium_cage(model: &StaticModel) -> Result<f64> {
     let eq = StaticModel {
         beta: model.beta0,
@@ -124,7 +124,7 @@ pub fn equilibrium_cage(model: &StaticModel) -> Result<f64> {
 }
 
 /// The dynamical transition: phi_hat_d for hard spheres (or a harmonic potential at T = 0);
-/// T_d at the model's phi_hat for soft potentials (spec 2.3).
+/// T_d at the model's phi_hat for soft potentials (docs/equations.md.3).
 pub fn transition(model: &StaticModel) -> Result<Transition> {
     let lambda_at = |m: &StaticModel, delta: f64, phi: f64| {
         StaticModel {
