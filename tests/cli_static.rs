@@ -1,21 +1,13 @@
 //! `dmfe static` end to end: the example configs, the file they write, `--transition`, and
 //! bad configurations (one line naming the key, exit code 2, no output file).
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use common::dmfe;
 use dmfe::statics::{solve_branch, BranchSpec, Interaction, StaticModel};
 
 const HS: &str = "[model]\nphi_hat = 6.0\n[potential]\nkind = \"hard_sphere\"\n\
                   [output]\npath = \"out.h5\"\n";
-
-fn dmfe(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dmfe"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 fn bad(config: &str, extra: &[&str], key: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -172,4 +164,22 @@ fn reference_static_config_is_printed() {
         String::from_utf8_lossy(&out.stdout),
         dmfe::config::STATIC_REFERENCE_CONFIG
     );
+}
+
+/// An output that another run is writing (its lock held) is refused at once, as for
+/// `dmfe run`, and nothing is written.
+#[test]
+fn a_locked_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), HS).unwrap();
+    let lock = dmfe::output::OutputLock::acquire(&dir.path().join("out.h5")).unwrap();
+    let out = dmfe(dir.path(), &["static", "c.toml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("another dmfe run is writing out.h5"), "{err}");
+    assert!(!dir.path().join("out.h5").exists());
+    drop(lock);
+    assert!(dmfe(dir.path(), &["static", "c.toml", "-q"])
+        .status
+        .success());
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use dmfe::config::StaticConfig;
-use dmfe::output::{write_static, H5Writer, Provenance};
+use dmfe::output::{write_static, H5Writer, OutputLock, Provenance};
 use dmfe::statics::{solve_branch, transition, Branch, TransitionKind};
 
 /// What `dmfe static` was asked to do.
@@ -56,6 +56,7 @@ pub fn run(args: StaticArgs) -> Result<()> {
     }
     let spec = config.branch()?;
     H5Writer::check_writable(&config.output.path, &[&args.config])?;
+    let _lock = OutputLock::acquire(&config.output.path)?;
     let branch = solve_branch(&model, &spec)?;
     let wall = start.elapsed().as_secs_f64();
     let provenance = Provenance {
