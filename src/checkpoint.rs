@@ -206,10 +206,12 @@ pub struct Checkpointer<'a> {
 }
 
 impl Observer for Checkpointer<'_> {
-    fn observe(&mut self, report: &IterationReport, state: &SolverState) -> Result<()> {
+    fn observe(&mut self, _report: &IterationReport, state: &SolverState) -> Result<()> {
         let wall = self.wall_before + self.started.elapsed().as_secs_f64();
         write(&self.path, &self.config_toml, state, wall)?;
-        self.saved_iteration = report.iteration;
+        // The iterations the saved state has done (at the final iteration one fewer than the
+        // report's: its checkpoint holds the state before it).
+        self.saved_iteration = state.history.len();
         self.interruption().map_or(Ok(()), Err)
     }
 
