@@ -222,17 +222,24 @@ pub fn average_batched(
     let mut total = Partial::zeros(n);
     let mut batch = Vec::new();
     // Batch b holds the members b, b + B, b + 2B, ...: every batch spans all h0 strata.
-    for b in 0..batches.max(1) {
-        let ids: Vec<usize> = (b..size).step_by(batches.max(1)).collect();
+    let stride = batches.max(1);
+    for b in 0..stride {
+        let count = size.saturating_sub(b).div_ceil(stride);
         let mut sums = Partial::zeros(n);
-        let blocks = ids.len().div_ceil(BLOCK);
+        let blocks = count.div_ceil(BLOCK);
         for wave in (0..blocks).step_by(WAVE) {
             if let Some(e) = stop() {
                 return Err(e);
             }
             let parts: Vec<Result<Partial>> = (wave..(wave + WAVE).min(blocks))
                 .into_par_iter()
-                .map(|k| block(&inputs, &ids[k * BLOCK..((k + 1) * BLOCK).min(ids.len())]))
+                .map(|k| {
+                    // Block k of the batch: at most BLOCK members, memory independent of N.
+                    let ids: Vec<usize> = (k * BLOCK..((k + 1) * BLOCK).min(count))
+                        .map(|j| b + j * stride)
+                        .collect();
+                    block(&inputs, &ids)
+                })
                 .collect();
             for p in parts {
                 sums.add(p?);
@@ -245,7 +252,7 @@ pub fn average_batched(
                     m_c: sums.m_c.clone(),
                     m_r: sums.m_r.clone(),
                 },
-                members: ids.len(),
+                members: count,
             });
         }
         total.add(sums);

@@ -206,7 +206,8 @@ pub fn solve_from(
             state.history.push(report);
             let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, len);
             let stop = || observers.iter().find_map(|o| o.interruption());
-            let particle_se = particle_errors(problem, &state.kernels, &stop)?;
+            let delta_r = particle.delta_r.as_slice().expect("contiguous");
+            let particle_se = particle_errors(problem, &state.kernels, delta_r, &stop)?;
             return Ok(Solution {
                 kernels: state.kernels,
                 particle,

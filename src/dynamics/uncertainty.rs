@@ -9,7 +9,7 @@
 //! Delta_r(t), C(t,t'), R(t,s). It measures the Monte-Carlo noise of one pass carried
 //! through the particle equations (not the O(dt) bias).
 
-use ndarray::{Array1, Array2, Zip};
+use ndarray::{Array, Array1, Array2, Dimension, Zip};
 
 use super::particle::{solve_particle, Particle};
 use super::population::{average_batched, BatchSums, Stop};
@@ -35,9 +35,14 @@ pub struct ParticleErrors {
     pub delta_r: Array1<f64>,
 }
 
-/// Jackknife standard errors of the particle solution at the converged `kernels`; `stop`
-/// is polled between waves of the extra population pass.
-pub fn particle_errors(problem: &Problem, kernels: &Kernels, stop: Stop) -> Result<ParticleErrors> {
+/// Jackknife standard errors of the particle solution at the converged `kernels`, whose
+/// MSD is `delta_r`; `stop` is polled between waves of the extra population pass.
+pub fn particle_errors(
+    problem: &Problem,
+    kernels: &Kernels,
+    delta_r: &[f64],
+    stop: Stop,
+) -> Result<ParticleErrors> {
     let len = problem.grid.len();
     let batches = BATCHES;
     if problem.population.size < batches * MIN_PER_BATCH {
@@ -47,13 +52,11 @@ pub fn particle_errors(problem: &Problem, kernels: &Kernels, stop: Stop) -> Resu
             delta_r: Array1::from_elem(len, f64::NAN),
         });
     }
-    let base = solve_particle(&problem.model, &problem.grid, kernels, len);
     let (chol, _) = noise_factor(problem, kernels, len, 0)?;
-    let delta_r = base.delta_r.to_vec();
     let (_, sums) = average_batched(
         problem,
         kernels,
-        &delta_r,
+        delta_r,
         chol.view(),
         len,
         0,
@@ -66,23 +69,10 @@ pub fn particle_errors(problem: &Problem, kernels: &Kernels, stop: Stop) -> Resu
     for b in &sums {
         let rest = (size - b.members as f64).max(1.0);
         // K + (K_(-b) - K_all), with K_(-b) = (S - S_b)/(N - N_b) and K_all = S/N.
-        let shift = |k: &Array2<f64>, total: &Array2<f64>, part: &Array2<f64>| {
-            let mut out = k.clone();
-            Zip::from(&mut out)
-                .and(total)
-                .and(part)
-                .for_each(|o, &t, &p| *o += (t - p) / rest - t / size);
-            out
-        };
-        let mut kappa = kernels.kappa.clone();
-        Zip::from(&mut kappa)
-            .and(&total.kappa)
-            .and(&b.sums.kappa)
-            .for_each(|o, &t, &p| *o += (t - p) / rest - t / size);
         let shifted = Kernels {
-            kappa,
-            m_c: shift(&kernels.m_c, &total.m_c, &b.sums.m_c),
-            m_r: shift(&kernels.m_r, &total.m_r, &b.sums.m_r),
+            kappa: leave_out(&kernels.kappa, &total.kappa, &b.sums.kappa, rest, size),
+            m_c: leave_out(&kernels.m_c, &total.m_c, &b.sums.m_c, rest, size),
+            m_r: leave_out(&kernels.m_r, &total.m_r, &b.sums.m_r, rest, size),
         };
         moments.add(&solve_particle(
             &problem.model,
@@ -92,6 +82,23 @@ pub fn particle_errors(problem: &Problem, kernels: &Kernels, stop: Stop) -> Resu
         ));
     }
     Ok(moments.jackknife(sums.len()))
+}
+
+/// k + (total - part)/rest - total/size: kernel `k` shifted by the change of the population
+/// average when a batch of sums `part` is left out of `total` (`size` members, `rest` left).
+fn leave_out<D: Dimension>(
+    k: &Array<f64, D>,
+    total: &Array<f64, D>,
+    part: &Array<f64, D>,
+    rest: f64,
+    size: f64,
+) -> Array<f64, D> {
+    let mut out = k.clone();
+    Zip::from(&mut out)
+        .and(total)
+        .and(part)
+        .for_each(|o, &t, &p| *o += (t - p) / rest - t / size);
+    out
 }
 
 /// The sum of the batches' kernel sums.
