@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::output::H5Writer;
 
 /// Value of the root attribute `dmfe_format` of checkpoint files.
-pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-2";
+pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-3";
 
 /// The checkpoint path that belongs to an output path: `OUTPUT.ckpt`.
 pub fn checkpoint_path(output: &Path) -> PathBuf {

@@ -5,7 +5,7 @@ use super::Solution;
 
 /// Equilibrium residuals of a solution (meaningful for T0 = T, no strain, no G_C).
 ///
-/// The relative residuals mix Monte-Carlo noise with the O(dt) bias of the scheme;
+/// The relative residuals mix Monte-Carlo noise with the O(dt^2) bias of the scheme;
 /// [`EquilibriumResiduals::kappa_vs_m_c_se`] separates them for the one identity whose
 /// standard error the population pass measures.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,7 +25,7 @@ pub struct EquilibriumResiduals {
     /// units of its standard error.
     pub m_c_tti_se: f64,
     /// Integrated kernel FDT: max over s < t of
-    /// |dt sum_{u=s}^{t-1} M_R(t,u) - beta [M_C(t,t) - M_C(t,s)]| / (beta M_C(0,0)),
+    /// |int_s^t M_R(t,u) du - beta [M_C(t,t) - M_C(t,s)]| / (beta M_C(0,0)) (trapezoidal),
     /// the integral of M_R(t,s) = beta d_s M_C(t,s) (no derivative of a noisy kernel).
     pub m_r_fdt: f64,
     /// max |R(t,s) - beta Delta_r'(t-s)| / max R over s < t - 1.
@@ -70,9 +70,10 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
         .fold(0.0, f64::max);
     let mut m_r_fdt = 0.0f64;
     for t in 1..n {
+        // Trapezoidal int_s^t M_R(t, u) du, the diagonal holding M_R(t, t^-).
         let mut integral = 0.0;
         for s in (0..t).rev() {
-            integral += dt * k.m_r[[t, s]];
+            integral += 0.5 * dt * (k.m_r[[t, s]] + k.m_r[[t, s + 1]]);
             let rhs = beta * (k.m_c[[t, t]] - k.m_c[[t, s]]);
             m_r_fdt = m_r_fdt.max((integral - rhs).abs());
         }

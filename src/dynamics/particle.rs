@@ -2,22 +2,25 @@
 //!
 //! The particle displacement x obeys the linear process
 //! zeta dx/dt = -kappa x + int_0^t M_R(t,s) x(s) ds + Xi_x, with
-//! <Xi_x Xi_x> = T zeta delta + (G_C + M_C)/2. Discretised by forward Euler with the
-//! left-rectangle memory sum (the same scheme as the population, [`super::population`]),
-//! x_n = sum_{m<n} dt R(n, m) xi_m exactly, so C = dt^2 R Sigma R^T with the discrete noise
-//! covariance Sigma = T zeta/dt I + (G_C + M_C)/2: the C equation of docs/equations.md (P1) is solved
-//! exactly for the discrete scheme, and C is positive semi-definite by construction.
+//! <Xi_x Xi_x> = T zeta delta + (G_C + M_C)/2. R(t, s) is the trapezoidal response of
+//! [`super::response`] (docs/equations.md (N2)). The noise acts through its step averages
+//! (docs/equations.md (N1)), so x(t_k) = dt sum_m S(k, m) xi_m with S(k, m) the response to
+//! a force spread over step m, which the trapezoidal rule gives as (R(k, m) + R(k, m+1))/2;
+//! hence C = dt^2 S Sigma S^T with Sigma the covariance of the step averages of the noise,
+//! T zeta/dt I + (N_m,m' + N_m+1,m' + N_m,m'+1 + N_m+1,m'+1)/8, N = G_C + M_C. C is positive
+//! semi-definite by construction, and exact for the free particle with a constant G_C.
 
-use ndarray::{s, Array1, Array2};
+use ndarray::{Array1, Array2};
 
+use super::response::{evolve_columns, LinearDynamics, ResponseWorkspace};
 use super::{Grid, Kernels, Model};
 use crate::linalg::{gemm_add, matmul_new};
 
 /// R, C and Delta_r on the leading `n` points of the grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Particle {
-    /// R(t_i, t_j) = delta <x(t_i)> / delta f(t_j), j < i (per unit time; R(t_j+, t_j) =
-    /// 1/zeta).
+    /// R(t_i, t_j) = delta <x(t_i)> / delta f(t_j), j <= i (per unit time; the diagonal
+    /// holds the limit R(t_j+, t_j) = 1/zeta).
     pub r: Array2<f64>,
     /// C(t_i, t_j) = <x(t_i) x(t_j)>.
     pub c: Array2<f64>,
@@ -25,10 +28,9 @@ pub struct Particle {
     pub delta_r: Array1<f64>,
 }
 
-/// The discrete response of the linear process with friction `zeta`, local term `a_n`
-/// (kappa, plus v'' for a pair member) and memory M_R, on `n` points:
-/// R(m+1, m) = 1/zeta and
-/// R(k+1, m) = R(k, m) (1 - dt a_k/zeta) + dt^2/zeta sum_{j=m+1}^{k-1} M_R(k, j) R(j, m).
+/// The trapezoidal response R(k, m), m <= k, of the linear process with friction `zeta`,
+/// local term `kappa` and memory M_R, on `n` points (docs/equations.md (N2)), with
+/// R(m, m) = 1/zeta.
 pub fn response_matrix(
     kappa: &[f64],
     m_r: &Array2<f64>,
@@ -37,26 +39,25 @@ pub fn response_matrix(
     n: usize,
 ) -> Array2<f64> {
     let mut r = Array2::<f64>::zeros((n, n));
-    let c = dt * dt / zeta;
-    let mut acc = vec![0.0; n];
-    for k in 0..n.saturating_sub(1) {
-        // Row k+1 from rows 1..k (row-oriented memory sum: axpy over source times m < j).
-        acc[..k].iter_mut().for_each(|a| *a = 0.0);
-        for j in 1..k {
-            let coef = m_r[[k, j]];
-            if coef != 0.0 {
-                let row = r.slice(s![j, ..j]);
-                for (a, x) in acc[..j].iter_mut().zip(row.iter()) {
-                    *a += coef * x;
-                }
+    let lin = LinearDynamics {
+        kappa: &kappa[..n],
+        m_r: m_r.view(),
+        zeta,
+        dt,
+    };
+    let zeros = vec![0.0; n];
+    let mut ws = ResponseWorkspace::default();
+    evolve_columns(
+        &lin,
+        &zeros,
+        |_| 1.0 / zeta,
+        &mut ws,
+        |k, sources, row| {
+            for (&m, x) in sources.iter().zip(row) {
+                r[[k, m]] = *x;
             }
-        }
-        let decay = 1.0 - dt * kappa[k] / zeta;
-        for m in 0..k {
-            r[[k + 1, m]] = decay * r[[k, m]] + c * acc[m];
-        }
-        r[[k + 1, k]] = 1.0 / zeta;
-    }
+        },
+    );
     r
 }
 
@@ -71,18 +72,31 @@ pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -
         dt,
         n,
     );
-    // Sigma = T zeta/dt I + (G_C + M_C)/2.
-    let sigma = Array2::from_shape_fn((n, n), |(i, j)| {
+    let steps = n - 1;
+    // S(k, m): the response at t_k to a unit force spread over step m.
+    let s = Array2::from_shape_fn((n, steps), |(k, m)| {
+        if m < k {
+            0.5 * (r[[k, m]] + r[[k, m + 1]])
+        } else {
+            0.0
+        }
+    });
+    let noise = Array2::from_shape_fn((n, n), |(i, j)| {
+        model.noise.g_c(grid.time(i), grid.time(j)) + kernels.m_c[[i, j]]
+    });
+    // Sigma = T zeta/dt I + (1/2) (step average of N = G_C + M_C).
+    let sigma = Array2::from_shape_fn((steps, steps), |(i, j)| {
         let white = if i == j {
             model.temperature * zeta / dt
         } else {
             0.0
         };
-        white + 0.5 * (model.noise.g_c(grid.time(i), grid.time(j)) + kernels.m_c[[i, j]])
+        let avg = noise[[i, j]] + noise[[i + 1, j]] + noise[[i, j + 1]] + noise[[i + 1, j + 1]];
+        white + 0.125 * avg
     });
-    let r_sigma = matmul_new(r.view(), sigma.view());
+    let s_sigma = matmul_new(s.view(), sigma.view());
     let mut c = Array2::zeros((n, n));
-    gemm_add(c.view_mut(), dt * dt, r_sigma.view(), false, r.view(), true);
+    gemm_add(c.view_mut(), dt * dt, s_sigma.view(), false, s.view(), true);
     // Symmetrise the rounding.
     let ct = c.t().to_owned();
     c = 0.5 * (c + ct);
@@ -147,9 +161,10 @@ mod tests {
         }
     }
 
-    /// A harmonic trap kappa with no memory: R(t, s) = e^{-kappa (t-s)/zeta}/zeta, to O(dt).
+    /// A harmonic trap kappa with no memory: R(t, s) = e^{-kappa (t-s)/zeta}/zeta, to
+    /// O(dt^2).
     #[test]
-    fn trap_response_converges_at_first_order() {
+    fn trap_response_converges_at_second_order() {
         let err = |steps: usize| {
             let grid = Grid {
                 dt: 2.0 / steps as f64,
@@ -162,6 +177,6 @@ mod tests {
             (r[[n - 1, n / 2]] - exact).abs()
         };
         let (e1, e2) = (err(100), err(200));
-        assert!((e1 / e2 - 2.0).abs() < 0.1, "order: {e1} {e2}");
+        assert!((e1 / e2 - 4.0).abs() < 0.1, "order: {e1} {e2}");
     }
 }

@@ -18,11 +18,14 @@ use super::sampling::member_rng;
 use super::{Kernels, Problem};
 use crate::error::{Error, Result};
 use crate::linalg::gemm_add;
+use crate::potential::Potential;
 
 /// Members per block (even, so that stratum pairs never straddle blocks).
 pub const BLOCK: usize = 256;
 /// Blocks per parallel wave.
 pub const WAVE: usize = 16;
+/// Most Newton iterations of one implicit step.
+const NEWTON_ITERATIONS: usize = 50;
 
 /// A one-time population average and its standard error, on the leading `n` points.
 #[derive(Debug, Clone, PartialEq)]
@@ -317,16 +320,27 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             z_col[[t, b]] = rng.sample(StandardNormal);
         }
     }
-    // Noise Xi = sqrt(2 T zeta/dt) z + L z' (docs/equations.md (E1)).
-    let mut xi = z_white * white;
-    gemm_add(xi.view_mut(), 1.0, inp.chol, false, z_col.view(), false);
+    // Noise Xi = sqrt(2 T zeta/dt) z + L z' (docs/equations.md (E1)): z is the white part's
+    // step average, L z' the coloured part on the grid points.
+    let white = z_white * white;
+    let mut coloured = Array2::<f64>::zeros((n, nb));
+    gemm_add(
+        coloured.view_mut(),
+        1.0,
+        inp.chol,
+        false,
+        z_col.view(),
+        false,
+    );
 
     let mut part = Partial::zeros(n);
     let mut y = Array2::<f64>::zeros((n, nb));
     let mut dv = Array2::<f64>::zeros((n, nb));
     let mut d2v = Array2::<f64>::zeros((n, nb));
     let mut hs = Array2::<f64>::zeros((n, nb));
-    let mut mem = vec![0.0; nb];
+    // memory[b]: dt times the trapezoidal int_0^t M_R(t, u) y(u) du at the current t.
+    let mut memory = vec![0.0; nb];
+    let mut explicit = vec![0.0; nb];
     let sqrt_f = model.stress_scale();
     let geometry: Vec<Geometry> = members
         .iter()
@@ -336,6 +350,17 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         })
         .collect();
     let weights: Vec<f64> = members.iter().map(|m| m.weight).collect();
+    let lin = LinearDynamics {
+        kappa: &inp.kernels.kappa.as_slice().expect("contiguous")[..n],
+        m_r: inp.kernels.m_r.view(),
+        zeta,
+        dt,
+    };
+    // The gap without y: affine part plus Delta_r (docs/equations.md (E1)).
+    let base = |t: usize, b: usize| {
+        let (g, geo) = (inp.gamma_eff[t], geometry[b]);
+        members[b].h0 + g * geo.gc_cu + 0.5 * g * g * geo.cu2 + inp.delta_r[t]
+    };
     for t in 0..n {
         let g = inp.gamma_eff[t];
         let mut sums: Terms = [0.0; Observable::COUNT];
@@ -343,15 +368,13 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         // Terms of the previous (even) member of the current stratum pair.
         let mut previous: Terms = [0.0; Observable::COUNT];
         for b in 0..nb {
-            let geo = geometry[b];
-            let h =
-                members[b].h0 + g * geo.gc_cu + 0.5 * g * g * geo.cu2 + y[[t, b]] + inp.delta_r[t];
+            let h = base(t, b) + y[[t, b]];
             let pv = model.potential.eval(h);
             let w = weights[b];
             hs[[t, b]] = h;
             dv[[t, b]] = pv.dv;
             d2v[[t, b]] = pv.d2v;
-            let x = terms(pv, geo, g, sqrt_f).map(|x| w * x);
+            let x = terms(pv, geometry[b], g, sqrt_f).map(|x| w * x);
             let odd = ids[b] % 2 == 1;
             for o in 0..x.len() {
                 sums[o] += x[o];
@@ -368,30 +391,36 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         if t + 1 == n {
             break;
         }
-        // Memory term dt sum_{k<t} M_R(t, k) y_k, then the Euler step (docs/equations.md (E1)).
-        mem.iter_mut().for_each(|m| *m = 0.0);
-        for k in 1..t {
-            let coef = inp.kernels.m_r[[t, k]] * dt;
+        // Explicit memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0), then the trapezoidal
+        // step of docs/equations.md (N1), implicit in y_{t+1}.
+        explicit.iter_mut().for_each(|m| *m = 0.0);
+        for u in 1..=t {
+            let coef = inp.kernels.m_r[[t + 1, u]] * dt;
             if coef != 0.0 {
-                for (m, yk) in mem.iter_mut().zip(y.row(k).iter()) {
-                    *m += coef * yk;
+                for (m, yu) in explicit.iter_mut().zip(y.row(u).iter()) {
+                    *m += coef * yu;
                 }
             }
         }
-        let kap = inp.kernels.kappa[t];
+        let decay = zeta / dt - 0.5 * lin.kappa[t];
+        let implicit = lin.implicit(t + 1, 0.0);
+        let diag = 0.5 * dt * inp.kernels.m_r[[t + 1, t + 1]];
         for b in 0..nb {
             let yt = y[[t, b]];
-            let next = yt + dt / zeta * (-kap * yt + mem[b] - dv[[t, b]] + xi[[t, b]]);
-            if !next.is_finite() {
+            let noise = white[[t, b]] + 0.5 * (coloured[[t, b]] + coloured[[t + 1, b]]);
+            let rhs = decay * yt + 0.5 * (memory[b] - dv[[t, b]] + explicit[b]) + noise;
+            let next = implicit_step(&model.potential, implicit, base(t + 1, b), rhs, yt);
+            let Some(next) = next else {
                 return Err(Error::Diverged {
-                    what: "gap h".into(),
+                    what: "gap h (implicit step without a solution: lower grid.dt)".into(),
                     step: t + 1,
                     time: pb.grid.time(t + 1),
                     iteration: inp.iteration,
                     member: ids[b].to_string(),
                 });
-            }
+            };
             y[[t + 1, b]] = next;
+            memory[b] = explicit[b] + diag * next;
         }
     }
     // M_C += (F W) F^T and the second moments of its diagonal.
@@ -418,12 +447,6 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     // Exact response of every member in contact at some time.
     let mut ws = ResponseWorkspace::default();
     let mut col = vec![0.0; n];
-    let lin = LinearDynamics {
-        kappa: &inp.kernels.kappa.as_slice().expect("contiguous")[..n],
-        m_r: inp.kernels.m_r.view(),
-        zeta,
-        dt,
-    };
     for (b, &w) in weights.iter().enumerate() {
         for (c, x) in col.iter_mut().zip(d2v.column(b)) {
             *c = *x;
@@ -437,4 +460,29 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         }
     }
     Ok(part)
+}
+
+/// Solves the implicit trapezoidal step a y + v'(c + y)/2 = rhs for y (docs/equations.md
+/// (N1)) by Newton's method from `start`: a y + v'(c + y)/2 is increasing and concave for the
+/// harmonic and exponential potentials, where Newton converges from any start (in at most
+/// three steps for the piecewise-linear harmonic force). None when the slope a + v''/2 is
+/// not positive or Newton does not converge: dt too large for the potential's stiffness.
+fn implicit_step(potential: &Potential, a: f64, c: f64, rhs: f64, start: f64) -> Option<f64> {
+    let mut y = start;
+    for _ in 0..NEWTON_ITERATIONS {
+        let pv = potential.eval(c + y);
+        let slope = a + 0.5 * pv.d2v;
+        if slope.is_nan() || slope <= 0.0 {
+            return None;
+        }
+        let step = (a * y + 0.5 * pv.dv - rhs) / slope;
+        y -= step;
+        if !y.is_finite() {
+            return None;
+        }
+        if step.abs() <= 1e-14 * (1.0 + y.abs()) {
+            return Some(y);
+        }
+    }
+    None
 }

@@ -1,21 +1,27 @@
-//! The exact linear response chi(t, s) = delta h(t)/delta P(s) of one member (docs/equations.md (K1)-(K3)) and
-//! its contribution w v''(h(t)) chi(t, s) to M_R.
+//! Linear responses of the linear Volterra process
 //!
-//! Discretely (impulse P_m applied during step m, response per unit time):
-//! chi(m+1, m) = v''_m/zeta and, for k > m,
-//! chi(k+1, m) = chi(k, m) (1 - dt (kappa_k + v''_k)/zeta)
-//!             + dt^2/zeta sum_{j=m+1}^{k-1} M_R(k, j) chi(j, m).
-//! Only source times with v''_m != 0 give a non-zero column (the harmonic potential has
-//! v'' = 0 out of contact), so the columns are stored compressed, row by row.
+//! ```text
+//! zeta dz/dt = -[kappa(t) + a(t)] z + int_s^t M_R(t,u) z(u) du,   z(s) = z_s,
+//! ```
+//!
+//! by the trapezoidal rule of docs/equations.md (N1)-(N2), column by column (one column per
+//! source time s). With a = v''(h(t)) of a member and z_s = v''(h(s))/zeta this is the
+//! member's exact response chi(t, s) (docs/equations.md (K3)); with a = 0 and z_s = 1/zeta
+//! it is the particle's R(t, s) (docs/equations.md (P1)).
+//!
+//! Only sources with z_s != 0 give a non-zero column (the harmonic potential has v'' = 0 out
+//! of contact), so the columns are stored compressed, row by row: row k holds the columns
+//! of the sources s <= k.
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-/// Reusable buffers of the response of one member.
+/// Reusable buffers of the response columns of one process.
 #[derive(Debug, Default)]
 pub struct ResponseWorkspace {
     active: Vec<usize>,
-    chi: Vec<f64>,
+    z: Vec<f64>,
     acc: Vec<f64>,
+    memory: Vec<f64>,
 }
 
 /// The shared linear dynamics every member's response follows: current kernels, friction
@@ -24,7 +30,7 @@ pub struct ResponseWorkspace {
 pub struct LinearDynamics<'a> {
     /// kappa(t_k).
     pub kappa: &'a [f64],
-    /// M_R(t_k, t_j).
+    /// M_R(t_k, t_j), j <= k (the diagonal holds the limit M_R(t_k, t_k^-)).
     pub m_r: ArrayView2<'a, f64>,
     /// zeta_hat.
     pub zeta: f64,
@@ -32,9 +38,92 @@ pub struct LinearDynamics<'a> {
     pub dt: f64,
 }
 
-/// Adds `weight v''(t_k) chi(t_k, t_m)` of one member to `m_r_sum[[k, m]]` (k > m) on the
-/// first `d2v.len()` points. `d2v` is the member's v''(h(t_k)). Returns the number of
-/// multiply-adds done (for benchmarks).
+impl LinearDynamics<'_> {
+    /// The implicit coefficient of a trapezoidal step onto point k of a process with local
+    /// term kappa + a: zeta/dt + (kappa_k + a)/2 - dt M_R(k,k)/4 (docs/equations.md (N1)).
+    pub fn implicit(&self, k: usize, a: f64) -> f64 {
+        self.zeta / self.dt + 0.5 * (self.kappa[k] + a) - 0.25 * self.dt * self.m_r[[k, k]]
+    }
+}
+
+/// Evolves the response columns of the process with extra local term `extra[k]` from the
+/// sources s with `init(s) != 0` (starting value z_s), on the first `extra.len()` points,
+/// and calls `visit(k, sources, row)` once row k is complete: `row[j]` is z(t_k) of the
+/// column of source `sources[j]`, for every source <= k. Returns the multiply-adds done.
+pub fn evolve_columns(
+    lin: &LinearDynamics,
+    extra: &[f64],
+    init: impl Fn(usize) -> f64,
+    ws: &mut ResponseWorkspace,
+    mut visit: impl FnMut(usize, &[usize], &[f64]),
+) -> u64 {
+    let LinearDynamics { m_r, zeta, dt, .. } = *lin;
+    let n = extra.len();
+    ws.active.clear();
+    ws.active.extend((0..n).filter(|&m| init(m) != 0.0));
+    let na = ws.active.len();
+    if na == 0 {
+        return 0;
+    }
+    ws.z.clear();
+    ws.z.resize(n * na, 0.0);
+    ws.acc.clear();
+    ws.acc.resize(na, 0.0);
+    // memory[j] = dt times the trapezoidal int_{s_j}^{t_k} M_R(t_k, u) z(u) du.
+    ws.memory.clear();
+    ws.memory.resize(na, 0.0);
+    let (z, active, acc, memory) = (&mut ws.z, &ws.active, &mut ws.acc, &mut ws.memory);
+    let mut flops = 0u64;
+    // cnt = number of sources <= k: the valid columns of row k.
+    let mut cnt = 0usize;
+    for k in 0..n {
+        if cnt < na && active[cnt] == k {
+            z[k * na + cnt] = init(k);
+            memory[cnt] = 0.0;
+            cnt += 1;
+        }
+        visit(k, &active[..cnt], &z[k * na..k * na + cnt]);
+        if k + 1 == n {
+            break;
+        }
+        // acc[j] = sum_{u = s_j}^{k} w_u M_R(t_{k+1}, u) z_j(u), w = 1/2 at u = s_j.
+        acc[..cnt].iter_mut().for_each(|a| *a = 0.0);
+        let mut cu = 0usize;
+        for u in 0..=k {
+            while cu < na && active[cu] <= u {
+                cu += 1;
+            }
+            let coef = m_r[[k + 1, u]];
+            if coef != 0.0 && cu > 0 {
+                let row = &z[u * na..u * na + cu];
+                for (a, x) in acc[..cu].iter_mut().zip(row) {
+                    *a += coef * x;
+                }
+                flops += cu as u64;
+            }
+        }
+        for (j, a) in acc[..cnt].iter_mut().enumerate() {
+            let s = active[j];
+            *a = dt * (*a - 0.5 * m_r[[k + 1, s]] * z[s * na + j]);
+        }
+        let explicit = zeta / dt - 0.5 * (lin.kappa[k] + extra[k]);
+        let implicit = lin.implicit(k + 1, extra[k + 1]);
+        let diag = 0.5 * dt * m_r[[k + 1, k + 1]];
+        let (head, tail) = z.split_at_mut((k + 1) * na);
+        let prev = &head[k * na..k * na + cnt];
+        let next = &mut tail[..cnt];
+        for j in 0..cnt {
+            let x = (explicit * prev[j] + 0.5 * (memory[j] + acc[j])) / implicit;
+            next[j] = x;
+            memory[j] = acc[j] + diag * x;
+        }
+    }
+    flops
+}
+
+/// Adds `weight v''(t_k) chi(t_k, t_m)` of one member to `m_r_sum[[k, m]]` (m <= k, the
+/// diagonal being the limit v''(t_k)^2/zeta) on the first `d2v.len()` points. `d2v` is the
+/// member's v''(h(t_k)). Returns the number of multiply-adds done (for benchmarks).
 pub fn accumulate_member(
     d2v: &[f64],
     lin: &LinearDynamics,
@@ -42,72 +131,21 @@ pub fn accumulate_member(
     mut m_r_sum: ArrayViewMut2<f64>,
     ws: &mut ResponseWorkspace,
 ) -> u64 {
-    let LinearDynamics {
-        kappa,
-        m_r,
-        zeta,
-        dt,
-    } = *lin;
-    let n = d2v.len();
-    ws.active.clear();
-    ws.active
-        .extend((0..n.saturating_sub(1)).filter(|&m| d2v[m] != 0.0));
-    let na = ws.active.len();
-    if na == 0 {
-        return 0;
-    }
-    ws.chi.clear();
-    ws.chi.resize(n * na, 0.0);
-    ws.acc.clear();
-    ws.acc.resize(na, 0.0);
-    let chi = &mut ws.chi;
-    let active = &ws.active;
-    let acc = &mut ws.acc;
-    let c = dt * dt / zeta;
-    let mut flops = 0u64;
-    // cnt(k) = number of active sources m < k: the valid columns of row k.
-    let mut cnt = 0usize;
-    for k in 0..n {
-        // Row k is complete: accumulate it into M_R.
-        let d2 = d2v[k];
-        if d2 != 0.0 {
-            let row = &chi[k * na..k * na + cnt];
-            for (j, x) in row.iter().enumerate() {
-                m_r_sum[[k, active[j]]] += weight * d2 * x;
-            }
-        }
-        if k + 1 == n {
-            break;
-        }
-        // Row k+1: decay of row k plus memory sum over rows j in (m, k).
-        acc[..cnt].iter_mut().for_each(|a| *a = 0.0);
-        let mut cj = 0usize;
-        for j in 1..k {
-            while cj < na && active[cj] < j {
-                cj += 1;
-            }
-            let coef = m_r[[k, j]];
-            if coef != 0.0 && cj > 0 {
-                let row = &chi[j * na..j * na + cj];
-                for (a, x) in acc[..cj].iter_mut().zip(row) {
-                    *a += coef * x;
+    let zeta = lin.zeta;
+    evolve_columns(
+        lin,
+        d2v,
+        |m| d2v[m] / zeta,
+        ws,
+        |k, sources, row| {
+            let d2 = d2v[k];
+            if d2 != 0.0 {
+                for (&m, x) in sources.iter().zip(row) {
+                    m_r_sum[[k, m]] += weight * d2 * x;
                 }
-                flops += cj as u64;
             }
-        }
-        let decay = 1.0 - dt * (kappa[k] + d2) / zeta;
-        let (head, tail) = chi.split_at_mut((k + 1) * na);
-        let prev = &head[k * na..k * na + cnt];
-        let next = &mut tail[..na];
-        for ((nx, px), a) in next[..cnt].iter_mut().zip(prev).zip(acc.iter()) {
-            *nx = decay * px + c * a;
-        }
-        if cnt < na && active[cnt] == k {
-            next[cnt] = d2 / zeta;
-            cnt += 1;
-        }
-    }
-    flops
+        },
+    )
 }
 
 #[cfg(test)]
@@ -116,20 +154,24 @@ mod tests {
     use crate::dynamics::particle::response_matrix;
     use ndarray::Array2;
 
+    fn kernel(n: usize, dt: f64) -> Array2<f64> {
+        Array2::from_shape_fn((n, n), |(i, j)| {
+            if j <= i {
+                0.3 * (-((i - j) as f64) * dt).exp()
+            } else {
+                0.0
+            }
+        })
+    }
+
     /// With v'' constant, chi(t, s) = v'' R_a(t, s) where R_a is the response of the linear
-    /// process with local term kappa + v'': compare with the dense particle recursion.
+    /// process with local term kappa + v'': compare with the particle's response matrix.
     #[test]
     fn matches_dense_response_with_memory() {
         let n = 30;
         let (zeta, dt) = (1.3, 0.05);
         let kappa: Vec<f64> = (0..n).map(|i| 0.4 + 0.01 * i as f64).collect();
-        let m_r = Array2::from_shape_fn((n, n), |(i, j)| {
-            if j < i {
-                0.3 * (-((i - j) as f64) * dt).exp()
-            } else {
-                0.0
-            }
-        });
+        let m_r = kernel(n, dt);
         let d2 = 0.7;
         let d2v = vec![d2; n];
         let mut sum = Array2::zeros((n, n));
@@ -144,21 +186,71 @@ mod tests {
         let shifted: Vec<f64> = kappa.iter().map(|k| k + d2).collect();
         let r = response_matrix(&shifted, &m_r, zeta, dt, n);
         for k in 0..n {
-            for m in 0..n {
+            for m in 0..=k {
                 let expect = d2 * d2 * r[[k, m]];
                 assert!((sum[[k, m]] - expect).abs() < 1e-13, "{k} {m}");
             }
         }
     }
 
+    /// The trapezoidal columns converge at second order to the exact response of a process
+    /// with an exponential memory, z(t) = e^{-t} at a = kappa = M_R(t,s) e^{...}: here the
+    /// closed form of zeta z' = -a z + b int_0^t e^{-(t-u)} z(u) du, z(0) = 1, is
+    /// z = (r1 + 1) e^{r1 t}/(r1 - r2) - (r2 + 1) e^{r2 t}/(r1 - r2) with r1, r2 the roots
+    /// of zeta r^2 + (zeta + a) r + a - b = 0.
+    #[test]
+    fn second_order_against_closed_form() {
+        let (zeta, a, b, t_max): (f64, f64, f64, f64) = (1.0, 2.0, 0.8, 2.0);
+        let disc = ((zeta + a).powi(2) - 4.0 * zeta * (a - b)).sqrt();
+        let (r1, r2) = (
+            (-(zeta + a) + disc) / (2.0 * zeta),
+            (-(zeta + a) - disc) / (2.0 * zeta),
+        );
+        let exact = ((r1 + 1.0) * (r1 * t_max).exp() - (r2 + 1.0) * (r2 * t_max).exp()) / (r1 - r2);
+        let err = |steps: usize| {
+            let dt = t_max / steps as f64;
+            let n = steps + 1;
+            let kappa = vec![a; n];
+            let m_r = Array2::from_shape_fn((n, n), |(i, j)| {
+                if j <= i {
+                    b * (-((i - j) as f64) * dt).exp()
+                } else {
+                    0.0
+                }
+            });
+            let lin = LinearDynamics {
+                kappa: &kappa,
+                m_r: m_r.view(),
+                zeta,
+                dt,
+            };
+            let mut last = 0.0;
+            evolve_columns(
+                &lin,
+                &vec![0.0; n],
+                |m| if m == 0 { 1.0 } else { 0.0 },
+                &mut ResponseWorkspace::default(),
+                |k, _, row| {
+                    if k == n - 1 {
+                        last = row[0];
+                    }
+                },
+            );
+            (last - exact).abs()
+        };
+        let (e1, e2) = (err(50), err(100));
+        println!("errors {e1:.3e} {e2:.3e}, ratio {}", e1 / e2);
+        assert!((e1 / e2 - 4.0).abs() < 0.1, "order: {e1} {e2}");
+    }
+
     /// A member out of contact part of the time: columns with v''_m = 0 vanish and rows with
-    /// v''_k = 0 add nothing, while the others agree with a dense computation.
+    /// v''_k = 0 add nothing, while the others agree with a dense trapezoidal computation.
     #[test]
     fn intermittent_contact_matches_dense_member() {
         let n = 25;
         let (zeta, dt) = (1.0, 0.1);
         let kappa = vec![0.5; n];
-        let m_r = Array2::from_shape_fn((n, n), |(i, j)| if j < i { 0.2 } else { 0.0 });
+        let m_r = Array2::from_shape_fn((n, n), |(i, j)| if j <= i { 0.2 } else { 0.0 });
         let d2v: Vec<f64> = (0..n)
             .map(|i| if (i / 4) % 2 == 0 { 2.0 } else { 0.0 })
             .collect();
@@ -171,17 +263,38 @@ mod tests {
             dt,
         };
         accumulate_member(&d2v, &lin, 1.0, sum.view_mut(), &mut ws);
-        // Dense reference: chi column by column.
-        for m in 0..n - 1 {
+        // Dense reference: chi column by column, the trapezoid written out.
+        for m in 0..n {
             let mut chi = vec![0.0; n];
-            chi[m + 1] = d2v[m] / zeta;
-            for k in m + 1..n - 1 {
-                let mem: f64 = (m + 1..k).map(|j| m_r[[k, j]] * chi[j]).sum();
-                chi[k + 1] =
-                    chi[k] * (1.0 - dt * (kappa[k] + d2v[k]) / zeta) + dt * dt / zeta * mem;
+            chi[m] = d2v[m] / zeta;
+            let integral = |k: usize, chi: &[f64]| -> f64 {
+                if k == m {
+                    return 0.0;
+                }
+                let inner: f64 = (m + 1..k).map(|u| m_r[[k, u]] * chi[u]).sum();
+                dt * (0.5 * m_r[[k, m]] * chi[m] + inner + 0.5 * m_r[[k, k]] * chi[k])
+            };
+            for k in m..n - 1 {
+                // Fixed point of the implicit step (linear: iterate to convergence).
+                let old = chi[k];
+                let lhs =
+                    zeta / dt * old - 0.5 * (kappa[k] + d2v[k]) * old + 0.5 * integral(k, &chi);
+                let mut x = old;
+                for _ in 0..200 {
+                    chi[k + 1] = x;
+                    let rhs =
+                        lhs + 0.5 * integral(k + 1, &chi) - 0.5 * (kappa[k + 1] + d2v[k + 1]) * x;
+                    x = rhs * dt / zeta;
+                }
+                chi[k + 1] = x;
             }
-            for k in m + 1..n {
-                assert!((sum[[k, m]] - d2v[k] * chi[k]).abs() < 1e-13, "{k} {m}");
+            for k in m..n {
+                assert!(
+                    (sum[[k, m]] - d2v[k] * chi[k]).abs() < 1e-12,
+                    "{k} {m}: {} vs {}",
+                    sum[[k, m]],
+                    d2v[k] * chi[k]
+                );
             }
         }
     }

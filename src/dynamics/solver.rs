@@ -20,6 +20,8 @@ pub struct SolverSpec {
     pub damping: f64,
     /// Relative residual that counts as converged (raised to a tenth of the Monte-Carlo
     /// noise floor when that is larger: iterating below the statistical error buys nothing).
+    /// A residual that stalls below the noise floor also counts as converged
+    /// (see [`stalled`]).
     pub tolerance: f64,
     /// Iterations allowed per time window.
     pub max_iterations: usize,
@@ -195,7 +197,7 @@ pub fn solve_from(
             regularisation,
             seconds: start.elapsed().as_secs_f64(),
         };
-        let converged = residual <= target;
+        let converged = residual <= target || stalled(&state, residual, noise_floor);
         if converged && n == len {
             // Observers see the state this iteration started from: a checkpoint of it
             // replays the iteration, averages included, and so reproduces the solution.
@@ -237,6 +239,24 @@ pub fn solve_from(
     }
 }
 
+/// Iterations over which a residual that no longer falls counts as stalled.
+const STALL_ITERATIONS: usize = 4;
+
+/// True when the residual sits below the Monte-Carlo noise floor and none of the last
+/// [`STALL_ITERATIONS`] iterations of the window was more than 5% above it: the iteration
+/// cycles at the granularity of the population (a member whose contact indicator v''
+/// flips at one grid point from one iteration to the next makes a cycle of one member's
+/// weight), and further iterations cannot lower it below the statistical error.
+fn stalled(state: &SolverState, residual: f64, noise_floor: f64) -> bool {
+    if residual > noise_floor || state.window_iterations < STALL_ITERATIONS {
+        return false;
+    }
+    let recent = &state.history[state.history.len() - STALL_ITERATIONS..];
+    recent
+        .iter()
+        .all(|r| r.window == state.window && r.residual <= 1.05 * residual)
+}
+
 fn check_finite(k: &Kernels, n: usize, iteration: usize, problem: &Problem) -> Result<()> {
     let bad_row = |a: &Array1<f64>| a.slice(s![..n]).iter().position(|x| !x.is_finite());
     let bad_rows =
@@ -257,4 +277,38 @@ fn check_finite(k: &Kernels, n: usize, iteration: usize, problem: &Problem) -> R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(residuals: &[f64]) -> SolverState {
+        let report = |r: f64| IterationReport {
+            iteration: 1,
+            window: 33,
+            grid_points: 101,
+            residual: r,
+            noise_floor: 0.05,
+            target: 0.005,
+            regularisation: 0.0,
+            seconds: 0.0,
+        };
+        SolverState {
+            kernels: Kernels::zeros(3),
+            window: 33,
+            window_iterations: residuals.len(),
+            history: residuals.iter().map(|&r| report(r)).collect(),
+        }
+    }
+
+    /// A cycle below the noise floor stalls; a converging sequence, a cycle above the floor
+    /// or too short a history does not.
+    #[test]
+    fn stall_is_a_cycle_below_the_noise_floor() {
+        assert!(stalled(&state(&[0.02, 0.018, 0.03, 0.02]), 0.03, 0.05));
+        assert!(!stalled(&state(&[0.08, 0.05, 0.04, 0.032]), 0.03, 0.05));
+        assert!(!stalled(&state(&[0.06, 0.06, 0.06, 0.06]), 0.06, 0.05));
+        assert!(!stalled(&state(&[0.03, 0.03, 0.03]), 0.03, 0.05));
+    }
 }
