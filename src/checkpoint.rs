@@ -9,12 +9,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use hdf5::types::VarLenUnicode;
-use ndarray::{Array1, Array2};
+use ndarray::Array2;
 
 use crate::dynamics::{IterationReport, Kernels, Observer, SolverState};
 use crate::error::{Error, Result};
-use crate::output::H5Writer;
+use crate::output::{read_attr, H5Writer, OutputFile};
 
 /// Value of the root attribute `dmfe_format` of checkpoint files.
 pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-3";
@@ -99,11 +98,11 @@ fn open(path: &Path) -> Result<hdf5::File> {
         return Err(fmt_err(path, "no such checkpoint"));
     }
     let f = hdf5::File::open(path).map_err(|_| fmt_err(path, "not an HDF5 checkpoint of dmfe"))?;
-    let tag: String = f
+    let tag = f
         .attr("dmfe_format")
-        .and_then(|a| a.read_scalar::<VarLenUnicode>())
-        .map(|s| s.to_string())
-        .map_err(|_| fmt_err(path, "not a dmfe checkpoint (no dmfe_format attribute)"))?;
+        .ok()
+        .and_then(|a| read_attr(&a).as_str().map(str::to_string))
+        .ok_or_else(|| fmt_err(path, "not a dmfe checkpoint (no dmfe_format attribute)"))?;
     if tag == CHECKPOINT_TAG {
         return Ok(f);
     }
@@ -115,49 +114,23 @@ fn open(path: &Path) -> Result<hdf5::File> {
     Err(fmt_err(path, message))
 }
 
-fn text_attr(f: &hdf5::File, path: &Path, name: &str) -> Result<String> {
-    f.attr(name)
-        .and_then(|a| a.read_scalar::<VarLenUnicode>())
-        .map(|s| s.to_string())
-        .map_err(|source| Error::Hdf5 {
-            path: path.to_path_buf(),
-            source,
-        })
-}
-
 /// Reads only the config text of the checkpoint at `path`.
 pub fn read_config(path: &Path) -> Result<String> {
-    text_attr(&open(path)?, path, "config_toml")
+    OutputFile::from_file(path, open(path)?).require_str("", "config_toml")
 }
 
 /// Reads a checkpoint. Every dataset is checksummed (Fletcher32), so a damaged one fails
 /// here instead of being resumed from.
 pub fn read(path: &Path) -> Result<Checkpoint> {
-    let h5 = |source| Error::Hdf5 {
-        path: path.to_path_buf(),
-        source,
+    let f = OutputFile::from_file(path, open(path)?);
+    let int = |name: &str| -> Result<usize> { Ok(f.require_f64("", name)? as usize) };
+    let kernels = Kernels {
+        kappa: f.read_1d("kernels/kappa")?,
+        m_c: f.read_2d("kernels/m_c")?,
+        m_r: f.read_2d("kernels/m_r")?,
     };
-    let f = open(path)?;
-    let int = |name: &str| -> Result<usize> {
-        f.attr(name)
-            .and_then(|a| a.read_scalar::<u64>())
-            .map(|x| x as usize)
-            .map_err(h5)
-    };
-    let kappa: Array1<f64> = f
-        .dataset("kernels/kappa")
-        .and_then(|d| d.read_1d())
-        .map_err(h5)?;
-    let m_c: Array2<f64> = f
-        .dataset("kernels/m_c")
-        .and_then(|d| d.read_2d())
-        .map_err(h5)?;
-    let m_r: Array2<f64> = f
-        .dataset("kernels/m_r")
-        .and_then(|d| d.read_2d())
-        .map_err(h5)?;
-    let hist: Array2<f64> = f.dataset("history").and_then(|d| d.read_2d()).map_err(h5)?;
-    let history = hist
+    let history = f
+        .read_2d("history")?
         .rows()
         .into_iter()
         .map(|r| IterationReport {
@@ -172,19 +145,15 @@ pub fn read(path: &Path) -> Result<Checkpoint> {
         })
         .collect();
     let state = SolverState {
-        kernels: Kernels { kappa, m_c, m_r },
+        kernels,
         window: int("window")?,
         window_iterations: int("window_iterations")?,
         history,
     };
-    let wall_seconds = f
-        .attr("wall_seconds")
-        .and_then(|a| a.read_scalar::<f64>())
-        .map_err(h5)?;
     Ok(Checkpoint {
-        config_toml: text_attr(&f, path, "config_toml")?,
+        config_toml: f.require_str("", "config_toml")?,
         state,
-        wall_seconds,
+        wall_seconds: f.require_f64("", "wall_seconds")?,
     })
 }
 

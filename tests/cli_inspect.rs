@@ -108,6 +108,9 @@ fn equilibrium_identities_have_verdicts() {
     for start in [
         "  kappa(t) = beta M_C(t,t): at most ",
         "  M_C(t,t) = M_C(0,0) (TTI): at most ",
+        "  Delta(t,s) = Delta_r(t-s) (TTI): at most ",
+        "  int_s^t M_R(t,u) du = beta [M_C(t,t) - M_C(t,s)] (kernel FDT): at most ",
+        "  R(t,s) = beta Delta_r'(t-s) (particle FDT): at most ",
     ] {
         let line = text
             .lines()
@@ -115,5 +118,54 @@ fn equilibrium_identities_have_verdicts() {
             .unwrap_or_else(|| panic!("no '{start}' in\n{text}"));
         assert!(line.contains("holds within the noise"), "{line}");
     }
-    assert!(text.contains("without standard errors"), "{text}");
+    assert!(
+        text.contains("time-averaged (beta M_C(t,t) - kappa(t))/kappa(0)"),
+        "{text}"
+    );
+}
+
+/// The typed reader gives back, bit for bit, the solution `dmfe run` wrote (kernels,
+/// particle, their errors, the observables), and the equilibrium verdicts it feeds can fail:
+/// the particle's R scaled by 1.2 violates R(t,s) = beta Delta_r'(t-s) by many standard
+/// errors, and kappa shifted by 20% violates kappa = beta M_C(t,t), while the solution as
+/// solved passes both.
+#[test]
+fn typed_reader_round_trip_and_failing_verdicts() {
+    use dmfe::dynamics::diagnostics::equilibrium_residuals;
+    use dmfe::inspect::OutputFile;
+    let text = common::liquid("", 20_000, 30, 0.6).replace("unused.h5", "out.h5");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), &text).unwrap();
+    assert!(dmfe(dir.path(), &["run", "c.toml", "--quiet"])
+        .status
+        .success());
+    let read = OutputFile::open(&dir.path().join("out.h5"))
+        .unwrap()
+        .solution()
+        .expect("a run file holds a solution");
+    let solved = common::run(&text);
+    assert_eq!(read.kernels, solved.kernels);
+    assert_eq!(read.particle, solved.particle);
+    assert_eq!(read.particle_se, solved.particle_se);
+    assert_eq!(read.averages.stress, solved.averages.stress);
+    assert_eq!(read.averages.energy, solved.averages.energy);
+    assert_eq!(read.averages.kappa_se, solved.averages.kappa_se);
+
+    let n = solved.kernels.kappa.len();
+    let holds = |sol: &dmfe::dynamics::Solution, identity: &str| {
+        equilibrium_residuals(sol, 0.5, 0.02)
+            .verdicts(n)
+            .into_iter()
+            .find(|v| v.identity.starts_with(identity))
+            .and_then(|v| v.holds())
+            .expect("standard errors present")
+    };
+    assert!(holds(&solved, "R(t,s)"));
+    assert!(holds(&solved, "kappa(t)"));
+    let mut bad_r = read.clone();
+    bad_r.particle.r *= 1.2;
+    assert!(!holds(&bad_r, "R(t,s)"));
+    let mut bad_kappa = read;
+    bad_kappa.kernels.kappa *= 1.2;
+    assert!(!holds(&bad_kappa, "kappa(t)"));
 }

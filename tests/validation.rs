@@ -144,15 +144,20 @@ fn quenched_glass_plateau_is_the_state_following_one() {
     let p = static_glass(0.2, 0.0);
     let target = 0.5 * (p.state.a + p.state.delta);
     let eq = static_glass(0.3, 0.0).state.delta;
-    let (steps, t_max) = (200, 20.0);
+    let (steps, t_max) = (400, 20.0);
     let dt = t_max / steps as f64;
+    let at = |t: f64| (t / dt).round() as usize;
     let mut plateau = Vec::new();
     for seed in 1..=4 {
         let sol = run(&glass(0.2, "", steps, t_max, seed));
         let d = sol.particle.delta_r.to_vec();
         println!(
             "seed {seed}: Delta_r at t = 2, 5, 10, 15, 20: {:.4} {:.4} {:.4} {:.4} {:.4}",
-            d[20], d[50], d[100], d[150], d[200]
+            d[at(2.0)],
+            d[at(5.0)],
+            d[at(10.0)],
+            d[at(15.0)],
+            d[at(20.0)]
         );
         plateau.push(window(&d, dt, 15.0, 20.0));
     }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use dmfe::inspect::OutputFile;
+use dmfe::inspect::{summary, table, OutputFile};
 
 /// What `dmfe inspect` was asked to do.
 pub struct InspectArgs {
@@ -56,11 +56,11 @@ fn text(args: &InspectArgs) -> dmfe::Result<String> {
         ));
     }
     match &args.dataset {
-        Some(name) => file.table(name, args.at, args.csv),
+        Some(name) => table(&file, name, args.at, args.csv),
         None if args.at.is_some() || args.csv => Err(dmfe::Error::config(
             "inspect",
             "--at and --csv need a dataset or group, e.g. `dmfe inspect FILE observables --csv`",
         )),
-        None => file.summary(),
+        None => summary(&file),
     }
 }

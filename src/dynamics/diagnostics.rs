@@ -5,9 +5,9 @@ use super::Solution;
 
 /// Equilibrium residuals of a solution (meaningful for T0 = T, no strain, no G_C).
 ///
-/// The relative residuals mix Monte-Carlo noise with the O(dt^2) bias of the scheme;
-/// [`EquilibriumResiduals::kappa_vs_m_c_se`] separates them for the one identity whose
-/// standard error the population pass measures.
+/// The relative residuals mix Monte-Carlo noise with the O(dt^2) bias of the scheme; the
+/// `_se` fields measure each residual in units of its standard error, which separates them
+/// ([`EquilibriumResiduals::verdicts`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EquilibriumResiduals {
     /// max_t |kappa(t) - beta M_C(t,t)| / max |kappa|.
@@ -28,10 +28,33 @@ pub struct EquilibriumResiduals {
     /// |int_s^t M_R(t,u) du - beta [M_C(t,t) - M_C(t,s)]| / (beta M_C(0,0)) (trapezoidal),
     /// the integral of M_R(t,s) = beta d_s M_C(t,s) (no derivative of a noisy kernel).
     pub m_r_fdt: f64,
+    /// The same in units of a standard error: max over s < t of the residual over
+    /// beta (se M_C(t,t) + se M_C(t,s)), doubled for the noise of M_R itself (taken equal,
+    /// as the FDT makes it in equilibrium); se M_C(t,s) is bounded by the diagonal errors
+    /// (se M_C(t,t) + se M_C(s,s))/2. NaN without standard errors.
+    pub m_r_fdt_se: f64,
     /// max |R(t,s) - beta Delta_r'(t-s)| / max R over s < t - 1.
     pub r_fdt: f64,
+    /// The same in units of its summed jackknife standard error,
+    /// se R(t,s) + beta se Delta_r'(t-s) (a bound: the two are correlated). NaN without them.
+    pub r_fdt_se: f64,
     /// max |Delta(t,s) - Delta_r(t-s)| / max Delta_r: TTI of the MSD.
     pub delta_tti: f64,
+    /// The same in units of its summed jackknife standard error,
+    /// se C(t,t) + se C(s,s) + 2 se C(t,s) + se Delta_r(t-s) (a bound). NaN without them.
+    pub delta_tti_se: f64,
+    /// Number of (t, s) points the two-time identities are checked at (for
+    /// [`noise_only_max_z`]).
+    pub two_time_points: usize,
+}
+
+/// The largest |residual| / se over the points with a finite positive se (NaN when there
+/// are none).
+fn max_z(points: impl Iterator<Item = (f64, f64)>) -> f64 {
+    points
+        .filter(|(_, se)| se.is_finite() && *se > 0.0)
+        .map(|(r, se)| r.abs() / se)
+        .fold(f64::NAN, f64::max)
 }
 
 /// Largest absolute value, at least the smallest positive normal (a safe divisor).
@@ -68,7 +91,9 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
             (se > 0.0).then(|| (k.m_c[[i, i]] - k.m_c[[0, 0]]).abs() / se)
         })
         .fold(0.0, f64::max);
+    let c_se = &av.m_c_diag_se;
     let mut m_r_fdt = 0.0f64;
+    let mut m_r_z = Vec::new();
     for t in 1..n {
         // Trapezoidal int_s^t M_R(t, u) du, the diagonal holding M_R(t, t^-).
         let mut integral = 0.0;
@@ -76,23 +101,34 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
             integral += 0.5 * dt * (k.m_r[[t, s]] + k.m_r[[t, s + 1]]);
             let rhs = beta * (k.m_c[[t, t]] - k.m_c[[t, s]]);
             m_r_fdt = m_r_fdt.max((integral - rhs).abs());
+            let se = 2.0 * beta * (c_se[t] + 0.5 * (c_se[t] + c_se[s]));
+            m_r_z.push((integral - rhs, se));
         }
     }
     let dr = &sol.particle.delta_r;
     let r = &sol.particle.r;
+    let pse = &sol.particle_se;
     let mut r_fdt = 0.0f64;
+    let mut r_z = Vec::new();
     for t in 2..n {
         for s in 1..t - 1 {
             let lag = t - s;
             let d_lag = (dr[lag + 1] - dr[lag - 1]) / (2.0 * dt);
-            r_fdt = r_fdt.max((r[[t, s]] - beta * d_lag).abs());
+            let d_se = (pse.delta_r[lag + 1] + pse.delta_r[lag - 1]) / (2.0 * dt);
+            let res = r[[t, s]] - beta * d_lag;
+            r_fdt = r_fdt.max(res.abs());
+            r_z.push((res, pse.r[[t, s]] + beta * d_se));
         }
     }
     let delta = sol.delta();
     let mut delta_tti = 0.0f64;
+    let mut delta_z = Vec::new();
     for t in 0..n {
         for s in 0..t {
-            delta_tti = delta_tti.max((delta[[t, s]] - dr[t - s]).abs());
+            let res = delta[[t, s]] - dr[t - s];
+            delta_tti = delta_tti.max(res.abs());
+            let se = pse.c[[t, t]] + pse.c[[s, s]] + 2.0 * pse.c[[t, s]] + pse.delta_r[t - s];
+            delta_z.push((res, se));
         }
     }
     EquilibriumResiduals {
@@ -102,8 +138,79 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
         m_c_tti,
         m_c_tti_se,
         m_r_fdt: m_r_fdt / (beta * c0),
+        m_r_fdt_se: max_z(m_r_z.into_iter()),
         r_fdt: r_fdt / sup(r.iter().copied()),
+        r_fdt_se: max_z(r_z.into_iter()),
         delta_tti: delta_tti / sup(dr.iter().copied()),
+        delta_tti_se: max_z(delta_z.into_iter()),
+        two_time_points: n * (n - 1) / 2,
+    }
+}
+
+/// One identity's verdict: the largest |residual| / standard error against the largest
+/// that noise alone reaches ([`noise_only_max_z`]), with the relative sup-norm residual.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    /// The identity, as docs/equations.md writes it.
+    pub identity: &'static str,
+    /// max |residual| / se (NaN when the file has no standard errors for it).
+    pub max_z: f64,
+    /// What noise alone reaches over the points checked.
+    pub limit: f64,
+    /// The relative sup-norm residual.
+    pub relative: f64,
+}
+
+impl Verdict {
+    /// Whether the identity holds within the noise; None without standard errors.
+    pub fn holds(&self) -> Option<bool> {
+        (!self.max_z.is_nan()).then_some(self.max_z <= self.limit)
+    }
+}
+
+impl EquilibriumResiduals {
+    /// The verdict on every identity, for a solution on `times` grid points.
+    pub fn verdicts(&self, times: usize) -> Vec<Verdict> {
+        let one = noise_only_max_z(times);
+        let two = noise_only_max_z(self.two_time_points);
+        let v = |identity, max_z, limit, relative| Verdict {
+            identity,
+            max_z,
+            limit,
+            relative,
+        };
+        vec![
+            v(
+                "kappa(t) = beta M_C(t,t)",
+                self.kappa_vs_m_c_se,
+                one,
+                self.kappa_vs_m_c,
+            ),
+            v(
+                "M_C(t,t) = M_C(0,0) (TTI)",
+                self.m_c_tti_se,
+                one,
+                self.m_c_tti,
+            ),
+            v(
+                "Delta(t,s) = Delta_r(t-s) (TTI)",
+                self.delta_tti_se,
+                two,
+                self.delta_tti,
+            ),
+            v(
+                "int_s^t M_R(t,u) du = beta [M_C(t,t) - M_C(t,s)] (kernel FDT)",
+                self.m_r_fdt_se,
+                two,
+                self.m_r_fdt,
+            ),
+            v(
+                "R(t,s) = beta Delta_r'(t-s) (particle FDT)",
+                self.r_fdt_se,
+                two,
+                self.r_fdt,
+            ),
+        ]
     }
 }
 

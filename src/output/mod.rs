@@ -1,8 +1,10 @@
-//! HDF5 output: a self-describing file writer (this module), the layouts written by the
-//! dynamical and static solvers, and the lock that keeps two runs off one output.
+//! HDF5 output: a self-describing file writer, the layouts written by the dynamical and
+//! static solvers, the lock that keeps two runs off one output, and the typed reader of
+//! all of them.
 
 mod lock;
 mod provenance;
+mod reader;
 mod run_file;
 mod scales;
 mod static_file;
@@ -10,6 +12,7 @@ mod writer;
 
 pub use lock::OutputLock;
 pub use provenance::Provenance;
+pub use reader::{is_numeric, read_attr, AttrValue, OutputFile};
 pub use run_file::write_run;
 pub use static_file::write_static;
 pub use writer::{same_file, H5Writer};
