@@ -31,7 +31,7 @@ def main():
     p.add_argument("--phi-hat", type=float, default=10.0)
     p.add_argument("--temperature", type=float, default=0.3, help="T = T0")
     p.add_argument("--t-max", type=float, default=20.0)
-    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--steps", type=int, default=400)
     p.add_argument("--size", type=int, default=100000)
     p.add_argument("--seeds", type=int, default=2)
     a = p.parse_args()
