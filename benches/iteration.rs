@@ -27,7 +27,9 @@ fn config(size: usize, steps: usize) -> RunConfig {
 fn bench(size: usize, steps: usize) {
     let cfg = config(size, steps);
     let (problem, _) = cfg.problem().unwrap();
-    // Realistic kernels: a converged solve on a short grid, then copied along diagonals.
+    // Realistic kernels: a converged solve on a short grid, extended along diagonals (M_C
+    // as the exponential through its converged values at lags 0 and m/2, a positive-definite
+    // Toeplitz matrix: the noisy converged row itself need not be).
     let short = config(4000, 100);
     let (sp, ss) = short.problem().unwrap();
     let sol = solve(&sp, &ss, &mut []).unwrap();
@@ -35,13 +37,16 @@ fn bench(size: usize, steps: usize) {
     let ks = &sol.kernels;
     let m = ks.kappa.len();
     let mut kernels = dmfe::dynamics::Kernels::zeros(n);
+    let c0 = ks.m_c[[m - 1, m - 1]];
+    let c_half = ks.m_c[[m - 1, m - 1 - m / 2]].clamp(1e-3 * c0, 0.999 * c0);
+    let decay = (c0 / c_half).ln() / (m / 2) as f64;
     for i in 0..n {
         kernels.kappa[i] = ks.kappa[i.min(m - 1)];
         for j in 0..n {
-            let lag = i.abs_diff(j).min(m - 1);
-            kernels.m_c[[i, j]] = ks.m_c[[m - 1, m - 1 - lag]];
-            if j < i {
-                kernels.m_r[[i, j]] = ks.m_r[[m - 1, m - 1 - lag.max(1)]];
+            let lag = i.abs_diff(j);
+            kernels.m_c[[i, j]] = c0 * (-decay * lag as f64).exp();
+            if j <= i {
+                kernels.m_r[[i, j]] = ks.m_r[[m - 1, m - 1 - lag.min(m - 1)]];
             }
         }
     }
