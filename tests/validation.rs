@@ -18,8 +18,7 @@ use dmfe::statics::{equilibrium_cage, BranchPoint, Interaction, StaticModel};
 #[ignore]
 fn glass_energy_drift_is_second_order() {
     let drift = |steps: usize| {
-        let text = glass(0.3, "", steps, 5.0, 3).replace("size = 20000", "size = 500000");
-        let sol = run(&text);
+        let sol = run(&glass(0.3, "", steps, 5.0, 500_000));
         let e = &sol.averages.energy.mean;
         let late = &e.as_slice().unwrap()[e.len() - (e.len() / 5).max(1)..];
         (late.iter().sum::<f64>() / late.len() as f64 - e[0], e[0])
@@ -34,14 +33,14 @@ fn glass_energy_drift_is_second_order() {
 }
 
 /// Harmonic spheres at phi_hat = 10 prepared at T0 = 0.3 (T_d = 0.617), bath at `t`, on
-/// t <= `t_max` with `steps` steps, `extra` TOML appended. The proposal reach is pinned to
+/// t <= `t_max` with `steps` steps and `size` members (seed 3), `extra` TOML appended. The proposal reach is pinned to
 /// T0 t_max (the default would add 2 gamma_eff^2 under strain and so draw other members),
 /// so that a strained run and the unstrained one with the same seed hold the same members.
-fn glass(t: f64, extra: &str, steps: usize, t_max: f64, seed: u64) -> String {
+fn glass(t: f64, extra: &str, steps: usize, t_max: f64, size: usize) -> String {
     format!(
         "[model]\nphi_hat = 10.0\nT = {t}\nT0 = 0.3\n[potential]\nkind = \"harmonic\"\n\
-         eps = 1.0\n[grid]\nt_max = {t_max}\nsteps = {steps}\n[population]\nsize = 20000\n\
-         seed = {seed}\nreach = {reach}\n[solver]\ndamping = 0.5\n[output]\npath = \"v.h5\"\n{extra}",
+         eps = 1.0\n[grid]\nt_max = {t_max}\nsteps = {steps}\n[population]\nsize = {size}\n\
+         seed = 3\nreach = {reach}\n[solver]\ndamping = 0.5\n[output]\npath = \"v.h5\"\n{extra}",
         reach = 0.3 * t_max
     )
 }
@@ -100,9 +99,8 @@ fn glass_step_strain_plateau_is_the_static_stress() {
     let target = static_glass(0.3, gamma0).eval.sigma;
     let step = "[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.2\nt_step = 1.0\n\
                 ramp = 0.1\n";
-    let big = |t: &str| t.replace("size = 20000", &format!("size = {GLASS_SIZE}"));
-    let still = run(&big(&glass(0.3, "", steps, t_max, 3)));
-    let strained = run(&big(&glass(0.3, step, steps, t_max, 3)));
+    let still = run(&glass(0.3, "", steps, t_max, GLASS_SIZE));
+    let strained = run(&glass(0.3, step, steps, t_max, GLASS_SIZE));
     let diff: Vec<f64> = (strained.averages.stress.mean.iter())
         .zip(still.averages.stress.mean.iter())
         .map(|(x, y)| (x - y) / 0.3)
@@ -146,9 +144,7 @@ fn quenched_glass_plateau_is_the_state_following_one() {
     let (steps, t_max) = (400, 20.0);
     let dt = t_max / steps as f64;
     let at = |t: f64| (t / dt).round() as usize;
-    let text =
-        glass(0.2, "", steps, t_max, 3).replace("size = 20000", &format!("size = {GLASS_SIZE}"));
-    let sol = run(&text);
+    let sol = run(&glass(0.2, "", steps, t_max, GLASS_SIZE));
     let d = sol.particle.delta_r.to_vec();
     let d_se = sol.particle_se.delta_r.to_vec();
     println!(

@@ -48,13 +48,14 @@ pub struct EquilibriumResiduals {
     pub two_time_points: usize,
 }
 
-/// The largest |residual| / se over the points with a finite positive se (NaN when there
-/// are none).
-fn max_z(points: impl Iterator<Item = (f64, f64)>) -> f64 {
-    points
-        .filter(|(_, se)| se.is_finite() && *se > 0.0)
-        .map(|(r, se)| r.abs() / se)
-        .fold(f64::NAN, f64::max)
+/// |residual| / se, NaN unless se is finite and positive: a running `f64::max` from NaN
+/// then gives the largest z over the points with a standard error (NaN when none has one).
+fn z(residual: f64, se: f64) -> f64 {
+    if se.is_finite() && se > 0.0 {
+        residual.abs() / se
+    } else {
+        f64::NAN
+    }
 }
 
 /// Largest absolute value, at least the smallest positive normal (a safe divisor).
@@ -93,7 +94,7 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
         .fold(0.0, f64::max);
     let c_se = &av.m_c_diag_se;
     let mut m_r_fdt = 0.0f64;
-    let mut m_r_z = Vec::new();
+    let mut m_r_fdt_se = f64::NAN;
     for t in 1..n {
         // Trapezoidal int_s^t M_R(t, u) du, the diagonal holding M_R(t, t^-).
         let mut integral = 0.0;
@@ -102,14 +103,14 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
             let rhs = beta * (k.m_c[[t, t]] - k.m_c[[t, s]]);
             m_r_fdt = m_r_fdt.max((integral - rhs).abs());
             let se = 2.0 * beta * (c_se[t] + 0.5 * (c_se[t] + c_se[s]));
-            m_r_z.push((integral - rhs, se));
+            m_r_fdt_se = m_r_fdt_se.max(z(integral - rhs, se));
         }
     }
     let dr = &sol.particle.delta_r;
     let r = &sol.particle.r;
     let pse = &sol.particle_se;
     let mut r_fdt = 0.0f64;
-    let mut r_z = Vec::new();
+    let mut r_fdt_se = f64::NAN;
     for t in 2..n {
         for s in 1..t - 1 {
             let lag = t - s;
@@ -117,18 +118,18 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
             let d_se = (pse.delta_r[lag + 1] + pse.delta_r[lag - 1]) / (2.0 * dt);
             let res = r[[t, s]] - beta * d_lag;
             r_fdt = r_fdt.max(res.abs());
-            r_z.push((res, pse.r[[t, s]] + beta * d_se));
+            r_fdt_se = r_fdt_se.max(z(res, pse.r[[t, s]] + beta * d_se));
         }
     }
     let delta = sol.delta();
     let mut delta_tti = 0.0f64;
-    let mut delta_z = Vec::new();
+    let mut delta_tti_se = f64::NAN;
     for t in 0..n {
         for s in 0..t {
             let res = delta[[t, s]] - dr[t - s];
             delta_tti = delta_tti.max(res.abs());
             let se = pse.c[[t, t]] + pse.c[[s, s]] + 2.0 * pse.c[[t, s]] + pse.delta_r[t - s];
-            delta_z.push((res, se));
+            delta_tti_se = delta_tti_se.max(z(res, se));
         }
     }
     EquilibriumResiduals {
@@ -138,11 +139,11 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
         m_c_tti,
         m_c_tti_se,
         m_r_fdt: m_r_fdt / (beta * c0),
-        m_r_fdt_se: max_z(m_r_z.into_iter()),
+        m_r_fdt_se,
         r_fdt: r_fdt / sup(r.iter().copied()),
-        r_fdt_se: max_z(r_z.into_iter()),
+        r_fdt_se,
         delta_tti: delta_tti / sup(dr.iter().copied()),
-        delta_tti_se: max_z(delta_z.into_iter()),
+        delta_tti_se,
         two_time_points: n * (n - 1) / 2,
     }
 }

@@ -402,9 +402,9 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                 }
             }
         }
-        let decay = zeta / dt - 0.5 * lin.kappa[t];
+        let decay = lin.explicit(t, 0.0);
         let implicit = lin.implicit(t + 1, 0.0);
-        let diag = 0.5 * dt * inp.kernels.m_r[[t + 1, t + 1]];
+        let diag = lin.memory_diagonal(t + 1);
         for b in 0..nb {
             let yt = y[[t, b]];
             let noise = white[[t, b]] + 0.5 * (coloured[[t, b]] + coloured[[t + 1, b]]);

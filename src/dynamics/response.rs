@@ -44,6 +44,17 @@ impl LinearDynamics<'_> {
     pub fn implicit(&self, k: usize, a: f64) -> f64 {
         self.zeta / self.dt + 0.5 * (self.kappa[k] + a) - 0.25 * self.dt * self.m_r[[k, k]]
     }
+
+    /// The coefficient of z(t_k) in a trapezoidal step from point k of a process with local
+    /// term kappa + a: zeta/dt - (kappa_k + a)/2.
+    pub fn explicit(&self, k: usize, a: f64) -> f64 {
+        self.zeta / self.dt - 0.5 * (self.kappa[k] + a)
+    }
+
+    /// The trapezoidal weight dt/2 times M_R(t_k, t_k^-): the memory's share of z(t_k).
+    pub fn memory_diagonal(&self, k: usize) -> f64 {
+        0.5 * self.dt * self.m_r[[k, k]]
+    }
 }
 
 /// Evolves the response columns of the process with extra local term `extra[k]` from the
@@ -57,7 +68,7 @@ pub fn evolve_columns(
     ws: &mut ResponseWorkspace,
     mut visit: impl FnMut(usize, &[usize], &[f64]),
 ) -> u64 {
-    let LinearDynamics { m_r, zeta, dt, .. } = *lin;
+    let LinearDynamics { m_r, dt, .. } = *lin;
     let n = extra.len();
     ws.active.clear();
     ws.active.extend((0..n).filter(|&m| init(m) != 0.0));
@@ -106,9 +117,9 @@ pub fn evolve_columns(
             let s = active[j];
             *a = dt * (*a - 0.5 * m_r[[k + 1, s]] * z[s * na + j]);
         }
-        let explicit = zeta / dt - 0.5 * (lin.kappa[k] + extra[k]);
+        let explicit = lin.explicit(k, extra[k]);
         let implicit = lin.implicit(k + 1, extra[k + 1]);
-        let diag = 0.5 * dt * m_r[[k + 1, k + 1]];
+        let diag = lin.memory_diagonal(k + 1);
         let (head, tail) = z.split_at_mut((k + 1) * na);
         let prev = &head[k * na..k * na + cnt];
         let next = &mut tail[..cnt];
@@ -194,8 +205,8 @@ mod tests {
     }
 
     /// The trapezoidal columns converge at second order to the exact response of a process
-    /// with an exponential memory, z(t) = e^{-t} at a = kappa = M_R(t,s) e^{...}: here the
-    /// closed form of zeta z' = -a z + b int_0^t e^{-(t-u)} z(u) du, z(0) = 1, is
+    /// with an exponential memory M_R(t,s) = b e^{-(t-s)}: the closed form of
+    /// zeta z' = -a z + b int_0^t e^{-(t-u)} z(u) du, z(0) = 1, is
     /// z = (r1 + 1) e^{r1 t}/(r1 - r2) - (r2 + 1) e^{r2 t}/(r1 - r2) with r1, r2 the roots
     /// of zeta r^2 + (zeta + a) r + a - b = 0.
     #[test]
