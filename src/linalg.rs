@@ -33,6 +33,26 @@ pub fn gemm_add(
     matmul(view_mut(&mut dst), Accum::Add, ma, mb, alpha, Par::Seq);
 }
 
+/// The dot product of two equally long slices, summed in four interleaved partial sums (so
+/// it vectorises) added in a fixed order: the result does not depend on threads.
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
 /// `a * b` as a new matrix.
 pub fn matmul_new(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((a.nrows(), b.ncols()));

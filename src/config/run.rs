@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::driving::Driving;
+use crate::dynamics::splitting::Splitting;
 use crate::dynamics::{Grid, Model, PopulationSpec, Problem, SolverSpec};
 use crate::error::{Error, Result};
 use crate::noise::ExternalNoise;
@@ -89,6 +90,15 @@ pub struct PopulationSection {
     pub h0_max: Option<f64>,
     /// MSD reach of the h0 proposal (default: a free-particle bound over the run).
     pub reach: Option<f64>,
+    /// Importance splitting of members as they move (weight windows).
+    #[serde(default = "default_splitting")]
+    pub splitting: bool,
+    /// Weight-window ratio c > 1 of the splitting.
+    #[serde(default = "default_split_ratio")]
+    pub split_ratio: f64,
+    /// Most lanes (members and copies) per member, >= 1.
+    #[serde(default = "default_lanes_per_member")]
+    pub lanes_per_member: usize,
 }
 
 /// `[solver]`: the Eissfeller-Opper iteration.
@@ -168,6 +178,15 @@ fn default_max_iterations() -> usize {
 }
 fn default_window() -> usize {
     32
+}
+fn default_splitting() -> bool {
+    false
+}
+fn default_split_ratio() -> f64 {
+    2.0
+}
+fn default_lanes_per_member() -> usize {
+    8
 }
 fn default_samples() -> usize {
     8
@@ -366,6 +385,14 @@ impl RunConfig {
                 format!("must be > 0, got {r}")
             })?;
         }
+        check(p.split_ratio > 1.0, "population.split_ratio", || {
+            format!("must be > 1, got {}", p.split_ratio)
+        })?;
+        check(
+            p.lanes_per_member >= 1,
+            "population.lanes_per_member",
+            || format!("must be >= 1, got {}", p.lanes_per_member),
+        )?;
         if let (Some(a), Some(b)) = (p.h0_min, p.h0_max) {
             check(a < b, "population.h0_max", || {
                 format!("must exceed population.h0_min ({a}), got {b}")
@@ -414,6 +441,10 @@ impl RunConfig {
             p.h0_max,
             p.reach,
             self.output.samples,
+            p.splitting.then_some(Splitting {
+                ratio: p.split_ratio,
+                lanes_per_member: p.lanes_per_member,
+            }),
         )?;
         let solver = SolverSpec {
             damping: s.damping,

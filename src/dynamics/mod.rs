@@ -14,6 +14,7 @@
 
 pub mod diagnostics;
 pub mod kernels;
+pub mod lanes;
 pub mod memory;
 pub mod observables;
 pub mod particle;
@@ -21,6 +22,8 @@ pub mod population;
 pub mod response;
 pub mod sampling;
 pub mod solver;
+pub mod splitting;
+mod tally;
 pub mod uncertainty;
 
 pub use kernels::Kernels;

@@ -1,23 +1,28 @@
 //! One pass over the population (docs/equations.md (E1), (K1)-(K3), (O1)-(O3)): integrate every member's effective
 //! process with the current kernels and average into new kernels and observables.
 //!
-//! Members are processed in fixed blocks of [`BLOCK`] members, stored time-major
-//! (`[time][member]`), so one time step over a block is a vector loop, the coloured noise is
-//! a matrix product L Z and M_C is the matrix product F W F^T of the blocks' forces. Blocks
-//! run in parallel in waves of [`WAVE`] and their partial sums are added in block order, so
-//! the result is bit-identical for any thread count and memory does not grow with N.
+//! Members are processed in fixed blocks of [`BLOCK`] members. Each member is a lane
+//! ([`super::lanes`]); with importance splitting ([`super::splitting`]) a member's family
+//! also holds its copies, which live in the member's block, so the block's content does not
+//! depend on threads. The coloured noise of a block is one matrix product Z L^T and M_C is
+//! accumulated as matrix products of the lanes' forces ([`super::tally`]). Blocks run in
+//! parallel in waves of [`WAVE`] and their partial sums are added in block order, so the
+//! result is bit-identical for any thread count and memory does not grow with N.
 
 use ndarray::{s, Array1, Array2, ArrayView2};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use super::observables::{terms, Geometry, Observable, Terms};
-use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
-use super::sampling::member_rng;
+use super::lanes::Lane;
+use super::observables::{Geometry, Observable};
+use super::response::LinearDynamics;
+use super::sampling::{lane_rng, member_rng};
+use super::splitting::Decision;
+use super::tally::{Partial, Tally, TallyContext};
 use super::{Kernels, Problem};
 use crate::error::{Error, Result};
-use crate::linalg::gemm_add;
+use crate::linalg::{dot, gemm_add};
 use crate::potential::Potential;
 
 /// Members per block (even, so that stratum pairs never straddle blocks).
@@ -72,6 +77,8 @@ pub struct Work {
     pub kernel_flops: u64,
     /// Thread-seconds spent in the gap integration, noise and M_C products.
     pub kernel_seconds: f64,
+    /// Lanes integrated: members plus the copies importance splitting made.
+    pub lanes: u64,
 }
 
 impl Averages {
@@ -95,57 +102,6 @@ impl Averages {
             .fold(0.0f64, |a, x| a.max(x.abs()));
         let cmax = (0..n).fold(0.0f64, |a, i| a.max(self.kernels.m_c[[i, i]].abs()));
         rel(&self.kappa_se, kmax).max(rel(&self.m_c_diag_se, cmax))
-    }
-}
-
-/// Sums of one block (or of all blocks so far). `one_time[[o, t]]` holds the weighted sum of
-/// observable `o` ([`Observable`] order) and `one_time_sq` the sum over stratum pairs
-/// (members 2i, 2i+1, neighbours in h0) of the squared difference of their terms: with
-/// stratified h0 the variance of the mean is sum_pairs (x_a - x_b)^2 / N^2, which the i.i.d.
-/// formula would overestimate many times where the terms vary smoothly with h0.
-struct Partial {
-    one_time: Array2<f64>,
-    one_time_sq: Array2<f64>,
-    m_c: Array2<f64>,
-    m_c_diag_sq: Array1<f64>,
-    m_r: Array2<f64>,
-    samples: Vec<(usize, Vec<f64>)>,
-    work: Work,
-}
-
-impl Partial {
-    fn zeros(n: usize) -> Self {
-        let k = Observable::COUNT;
-        Partial {
-            one_time: Array2::zeros((k, n)),
-            one_time_sq: Array2::zeros((k, n)),
-            m_c: Array2::zeros((n, n)),
-            m_c_diag_sq: Array1::zeros(n),
-            m_r: Array2::zeros((n, n)),
-            samples: Vec::new(),
-            work: Work::default(),
-        }
-    }
-
-    fn add(&mut self, o: Partial) {
-        self.one_time += &o.one_time;
-        self.one_time_sq += &o.one_time_sq;
-        self.m_c += &o.m_c;
-        self.m_c_diag_sq += &o.m_c_diag_sq;
-        self.m_r += &o.m_r;
-        self.samples.extend(o.samples);
-        self.work.response_flops += o.work.response_flops;
-        self.work.response_seconds += o.work.response_seconds;
-        self.work.kernel_flops += o.work.kernel_flops;
-        self.work.kernel_seconds += o.work.kernel_seconds;
-    }
-
-    /// Mean and standard error of observable `o` over `count` members.
-    fn estimate(&self, o: Observable, count: f64) -> Estimate {
-        Estimate {
-            mean: self.one_time.row(o.index()).mapv(|x| x / count),
-            se: self.one_time_sq.row(o.index()).mapv(|q| q.sqrt() / count),
-        }
     }
 }
 
@@ -299,7 +255,8 @@ fn finish(mut total: Partial, inputs: &PassInputs) -> Averages {
     }
 }
 
-/// Integrates the members with indices `ids` (one block) and returns their sums.
+/// Integrates the members with indices `ids` (one block), with their copies when the
+/// population splits, and returns their sums.
 fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     let clock = std::time::Instant::now();
     let pb = inp.problem;
@@ -308,39 +265,44 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     let dt = pb.grid.dt;
     let zeta = model.zeta_hat;
     let white = (2.0 * model.temperature * zeta / dt).sqrt();
+    let seed = pb.population.seed;
     // Members and their noise, drawn from each member's own stream in time order.
     let mut members = Vec::with_capacity(nb);
-    let mut z_white = Array2::<f64>::zeros((n, nb));
-    let mut z_col = Array2::<f64>::zeros((n, nb));
+    let mut whites = Vec::with_capacity(nb);
+    let mut z = Array2::<f64>::zeros((nb, n));
     for (b, &i) in ids.iter().enumerate() {
-        let mut rng = member_rng(pb.population.seed, i);
+        let mut rng = member_rng(seed, i);
         members.push(pb.population.draw(model, i, &mut rng));
+        let mut w = vec![0.0; n];
         for t in 0..n {
-            z_white[[t, b]] = rng.sample(StandardNormal);
-            z_col[[t, b]] = rng.sample(StandardNormal);
+            w[t] = white * rng.sample::<f64, _>(StandardNormal);
+            z[[b, t]] = rng.sample(StandardNormal);
         }
+        whites.push(w);
     }
-    // Noise Xi = sqrt(2 T zeta/dt) z + L z' (docs/equations.md (E1)): z is the white part's
-    // step average, L z' the coloured part on the grid points.
-    let white = z_white * white;
-    let mut coloured = Array2::<f64>::zeros((n, nb));
-    gemm_add(
-        coloured.view_mut(),
-        1.0,
-        inp.chol,
-        false,
-        z_col.view(),
-        false,
-    );
+    // Noise Xi = sqrt(2 T zeta/dt) z + X, X = L z' (docs/equations.md (E1)): the white
+    // part is the step average, the coloured part X is on the grid points.
+    let mut x = Array2::<f64>::zeros((nb, n));
+    gemm_add(x.view_mut(), 1.0, z.view(), false, inp.chol, true);
+    let mut lanes: Vec<Lane> = whites
+        .into_iter()
+        .enumerate()
+        .map(|(b, w)| {
+            Lane::member(
+                b,
+                members[b].weight,
+                w,
+                x.row(b).to_vec(),
+                z.row(b).to_vec(),
+                lane_rng(seed, ids[b], 0),
+                inp.sample_indices.contains(&ids[b]),
+            )
+        })
+        .collect();
+    let splitting = pb.population.splitting;
+    let lane_cap = splitting.map_or(nb, |s| nb * s.lanes_per_member.max(1));
+    let mut copies = vec![0u64; nb];
 
-    let mut part = Partial::zeros(n);
-    let mut y = Array2::<f64>::zeros((n, nb));
-    let mut dv = Array2::<f64>::zeros((n, nb));
-    let mut d2v = Array2::<f64>::zeros((n, nb));
-    let mut hs = Array2::<f64>::zeros((n, nb));
-    // memory[b]: dt times the trapezoidal int_0^t M_R(t, u) y(u) du at the current t.
-    let mut memory = vec![0.0; nb];
-    let mut explicit = vec![0.0; nb];
     let sqrt_f = model.stress_scale();
     let geometry: Vec<Geometry> = members
         .iter()
@@ -349,7 +311,6 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             cu2: m.c_unit * m.c_unit,
         })
         .collect();
-    let weights: Vec<f64> = members.iter().map(|m| m.weight).collect();
     let lin = LinearDynamics {
         kappa: &inp.kernels.kappa.as_slice().expect("contiguous")[..n],
         m_r: inp.kernels.m_r.view(),
@@ -361,104 +322,114 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         let (g, geo) = (inp.gamma_eff[t], geometry[b]);
         members[b].h0 + g * geo.gc_cu + 0.5 * g * g * geo.cu2 + inp.delta_r[t]
     };
+    let mut tally = Tally::new(
+        TallyContext {
+            potential: &model.potential,
+            geometry: &geometry,
+            gamma_eff: &inp.gamma_eff,
+            sqrt_f,
+            lin,
+        },
+        nb,
+        n,
+    );
     for t in 0..n {
-        let g = inp.gamma_eff[t];
-        let mut sums: Terms = [0.0; Observable::COUNT];
-        let mut pair_sq: Terms = [0.0; Observable::COUNT];
-        // Terms of the previous (even) member of the current stratum pair.
-        let mut previous: Terms = [0.0; Observable::COUNT];
-        for b in 0..nb {
-            let h = base(t, b) + y[[t, b]];
+        for lane in lanes.iter_mut().filter(|l| l.running) {
+            let h = base(t, lane.member) + lane.y[t];
             let pv = model.potential.eval(h);
-            let w = weights[b];
-            hs[[t, b]] = h;
-            dv[[t, b]] = pv.dv;
-            d2v[[t, b]] = pv.d2v;
-            let x = terms(pv, geometry[b], g, sqrt_f).map(|x| w * x);
-            let odd = ids[b] % 2 == 1;
-            for o in 0..x.len() {
-                sums[o] += x[o];
-                if odd {
-                    pair_sq[o] += (x[o] - previous[o]).powi(2);
-                }
-            }
-            previous = x;
-        }
-        for o in 0..sums.len() {
-            part.one_time[[o, t]] = sums[o];
-            part.one_time_sq[[o, t]] = pair_sq[o];
+            lane.h[t] = h;
+            lane.dv[t] = pv.dv;
+            lane.d2v[t] = pv.d2v;
+            lane.w[t] = lane.weight;
         }
         if t + 1 == n {
             break;
         }
-        // Explicit memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0), then the trapezoidal
-        // step of docs/equations.md (N1), implicit in y_{t+1}.
-        explicit.iter_mut().for_each(|m| *m = 0.0);
-        for u in 1..=t {
-            let coef = inp.kernels.m_r[[t + 1, u]] * dt;
-            if coef != 0.0 {
-                for (m, yu) in explicit.iter_mut().zip(y.row(u).iter()) {
-                    *m += coef * yu;
+        if let Some(rule) = splitting {
+            // Weight windows at t (docs/equations.md, "Importance splitting"); a dropped
+            // lane is tallied now and leaves the block (a sample keeps running as a tracer).
+            let running = lanes.len();
+            for l in 0..running {
+                let room = lane_cap.saturating_sub(lanes.len());
+                let lane = &mut lanes[l];
+                if lane.weight == 0.0 {
+                    continue;
+                }
+                let target = pb.population.target_weight(model, lane.h[t]);
+                let u: f64 = lane.rng.random();
+                match rule.decide(lane.weight, target, u, room) {
+                    Decision::Keep => {}
+                    Decision::Survive(w) => lane.weight = w,
+                    Decision::Drop => {
+                        lane.drop_after(t);
+                        tally.add(lane);
+                    }
+                    Decision::Split(k) => {
+                        let w = lane.weight / k as f64;
+                        lane.weight = w;
+                        let b = lane.member;
+                        for _ in 1..k {
+                            copies[b] += 1;
+                            let rng = lane_rng(seed, ids[b], copies[b]);
+                            let copy = lanes[l].copy_at(t, copies[b], w, rng, white, inp.chol);
+                            lanes.push(copy);
+                        }
+                    }
                 }
             }
+            lanes.retain(|l| l.running);
         }
+        // Memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0), then the trapezoidal step of
+        // docs/equations.md (N1), implicit in y_{t+1}.
+        let m_r_row = inp.kernels.m_r.row(t + 1);
+        let m_r_row = &m_r_row.as_slice().expect("row-major kernel")[1..=t];
         let decay = lin.explicit(t, 0.0);
         let implicit = lin.implicit(t + 1, 0.0);
         let diag = lin.memory_diagonal(t + 1);
-        for b in 0..nb {
-            let yt = y[[t, b]];
-            let noise = white[[t, b]] + 0.5 * (coloured[[t, b]] + coloured[[t + 1, b]]);
-            let rhs = decay * yt + 0.5 * (memory[b] - dv[[t, b]] + explicit[b]) + noise;
-            let next = implicit_step(&model.potential, implicit, base(t + 1, b), rhs, yt);
+        for lane in lanes.iter_mut().filter(|l| l.running) {
+            let explicit = dt * dot(m_r_row, &lane.y[1..=t]);
+            let yt = lane.y[t];
+            let noise = lane.white[t] + 0.5 * (lane.x[t] + lane.x[t + 1]);
+            let rhs = decay * yt + 0.5 * (lane.memory - lane.dv[t] + explicit) + noise;
+            let next = implicit_step(
+                &model.potential,
+                implicit,
+                base(t + 1, lane.member),
+                rhs,
+                yt,
+            );
             let Some(next) = next else {
+                let id = ids[lane.member];
                 return Err(Error::Diverged {
                     what: "gap h (implicit step without a solution: lower grid.dt)".into(),
                     step: t + 1,
                     time: pb.grid.time(t + 1),
                     iteration: inp.iteration,
-                    member: ids[b].to_string(),
+                    member: match lane.serial {
+                        0 => id.to_string(),
+                        s => format!("{id} (copy {s})"),
+                    },
                 });
             };
-            y[[t + 1, b]] = next;
-            memory[b] = explicit[b] + diag * next;
+            lane.y[t + 1] = next;
+            lane.memory = explicit + diag * next;
         }
     }
-    // M_C += (F W) F^T and the second moments of its diagonal.
-    let mut fw = dv.clone();
-    for mut row in fw.rows_mut() {
-        for (x, w) in row.iter_mut().zip(&weights) {
-            *x *= w;
+    let mut samples = Vec::new();
+    for lane in &lanes {
+        if lane.tracer {
+            samples.push((ids[lane.member], lane.h.clone()));
+        }
+        // Lanes dropped earlier (tracers) were tallied then.
+        if lane.weighted == n {
+            tally.add(lane);
         }
     }
-    gemm_add(part.m_c.view_mut(), 1.0, fw.view(), false, dv.view(), true);
-    for t in 0..n {
-        let terms: Vec<f64> = fw
-            .row(t)
-            .iter()
-            .zip(dv.row(t))
-            .map(|(a, b)| a * b)
-            .collect();
-        part.m_c_diag_sq[t] = terms.chunks_exact(2).map(|p| (p[1] - p[0]).powi(2)).sum();
-    }
-    // Noise L Z (n^2/2 nb), memory sums (n^2/2 nb), M_C (n^2 nb).
-    part.work.kernel_flops = 2 * (n * n * nb) as u64;
-    part.work.kernel_seconds = clock.elapsed().as_secs_f64();
-    let clock = std::time::Instant::now();
-    // Exact response of every member in contact at some time.
-    let mut ws = ResponseWorkspace::default();
-    let mut col = vec![0.0; n];
-    for (b, &w) in weights.iter().enumerate() {
-        for (c, x) in col.iter_mut().zip(d2v.column(b)) {
-            *c = *x;
-        }
-        part.work.response_flops += accumulate_member(&col, &lin, w, part.m_r.view_mut(), &mut ws);
-    }
-    part.work.response_seconds = clock.elapsed().as_secs_f64();
-    for (b, i) in ids.iter().enumerate() {
-        if inp.sample_indices.contains(i) {
-            part.samples.push((*i, hs.column(b).to_vec()));
-        }
-    }
+    let mut part = tally.finish(ids);
+    part.samples = samples;
+    // Gap integration and noise: about n^2 multiply-adds per lane (on top of M_C).
+    part.work.kernel_flops += (n * n) as u64 * part.work.lanes;
+    part.work.kernel_seconds = clock.elapsed().as_secs_f64() - part.work.response_seconds;
     Ok(part)
 }
 

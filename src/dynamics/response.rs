@@ -132,13 +132,15 @@ pub fn evolve_columns(
     flops
 }
 
-/// Adds `weight v''(t_k) chi(t_k, t_m)` of one member to `m_r_sum[[k, m]]` (m <= k, the
+/// Adds `weight[k] v''(t_k) chi(t_k, t_m)` of one member to `m_r_sum[[k, m]]` (m <= k, the
 /// diagonal being the limit v''(t_k)^2/zeta) on the first `d2v.len()` points. `d2v` is the
-/// member's v''(h(t_k)). Returns the number of multiply-adds done (for benchmarks).
+/// member's v''(h(t_k)); its weight may change in time (importance splitting), and the
+/// response at (t_k, t_m) is weighted at the later time t_k, when the whole path it depends
+/// on is known. Returns the number of multiply-adds done (for benchmarks).
 pub fn accumulate_member(
     d2v: &[f64],
     lin: &LinearDynamics,
-    weight: f64,
+    weight: &[f64],
     mut m_r_sum: ArrayViewMut2<f64>,
     ws: &mut ResponseWorkspace,
 ) -> u64 {
@@ -149,10 +151,10 @@ pub fn accumulate_member(
         |m| d2v[m] / zeta,
         ws,
         |k, sources, row| {
-            let d2 = d2v[k];
-            if d2 != 0.0 {
+            let wd = weight[k] * d2v[k];
+            if wd != 0.0 {
                 for (&m, x) in sources.iter().zip(row) {
-                    m_r_sum[[k, m]] += weight * d2 * x;
+                    m_r_sum[[k, m]] += wd * x;
                 }
             }
         },
@@ -193,7 +195,7 @@ mod tests {
             zeta,
             dt,
         };
-        accumulate_member(&d2v, &lin, 1.0, sum.view_mut(), &mut ws);
+        accumulate_member(&d2v, &lin, &vec![1.0; n], sum.view_mut(), &mut ws);
         let shifted: Vec<f64> = kappa.iter().map(|k| k + d2).collect();
         let r = response_matrix(&shifted, &m_r, zeta, dt, n);
         for k in 0..n {
@@ -273,7 +275,7 @@ mod tests {
             zeta,
             dt,
         };
-        accumulate_member(&d2v, &lin, 1.0, sum.view_mut(), &mut ws);
+        accumulate_member(&d2v, &lin, &vec![1.0; n], sum.view_mut(), &mut ws);
         // Dense reference: chi column by column, the trapezoid written out.
         for m in 0..n {
             let mut chi = vec![0.0; n];

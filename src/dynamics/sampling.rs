@@ -6,6 +6,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::splitting::Splitting;
 use super::{Grid, Model};
 use crate::error::{Error, Result};
 use crate::noise::ExternalNoise;
@@ -29,8 +30,14 @@ pub struct PopulationSpec {
     pub reach: f64,
     /// Number of member trajectories h(t) kept as samples.
     pub samples: usize,
+    /// Importance splitting of members as they move (None: every member is one pair for
+    /// the whole run).
+    pub splitting: Option<Splitting>,
     /// Cumulative probabilities at the cell edges of the piecewise-constant proposal.
     cdf: Vec<f64>,
+    /// log of (phi_hat/2) times the proposal's normalisation: the target weight of gap h is
+    /// exp(log_scale + log_tilt(h)).
+    log_scale: f64,
 }
 
 /// One member's random variables and importance weight.
@@ -56,6 +63,21 @@ pub fn member_rng(seed: u64, index: usize) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(mixed)
 }
 
+/// The stream of copy `serial` (>= 1) of member `index` made by importance splitting, and
+/// with `serial` = 0 the stream of the member's own splitting decisions: independent of the
+/// member's noise stream [`member_rng`], of threads and of the population size.
+pub fn lane_rng(seed: u64, index: usize, serial: u64) -> Xoshiro256PlusPlus {
+    let mixed = seed.wrapping_mul(0x94D0_49BB_1331_11EB).rotate_left(29)
+        ^ (index as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9)
+        ^ serial
+            .wrapping_add(1)
+            .wrapping_mul(0x2545_F491_4F6C_DD1D)
+            .rotate_left(41);
+    Xoshiro256PlusPlus::seed_from_u64(mixed)
+}
+
 /// Decay rate of e^h |v'(h)| beyond contact (0 for the harmonic potential, whose force
 /// vanishes there): alpha - 1 for exponential spheres, 1 for Lennard-Jones.
 fn force_decay(potential: &Potential) -> f64 {
@@ -67,7 +89,7 @@ fn force_decay(potential: &Potential) -> f64 {
 }
 
 /// log of the (unnormalised) proposal density of h0 for reach `d`:
-/// log g_in(h) + min(h, 0) - (h - d)_+^2/(8 d) - decay h_+/2.
+/// log g_in(h) + h - log_tilt(h) = log g_in(h) + min(h, 0) - (h - d)_+^2/(8 d) - decay h_+/2.
 ///
 /// A pair at gap h0 > 0 touches at a time when its MSD is about Delta with probability
 /// ~ e^{-(h0 + Delta)^2/(4 Delta)}, so e^{h0} times that is largest, ~1, for Delta = h0: the
@@ -75,10 +97,14 @@ fn force_decay(potential: &Potential) -> f64 {
 /// e^{-(h0 - d)^2/(4 d)} beyond. The proposal follows the square root of that fall (a
 /// defensive tail), and for soft potentials the square root of the force's decay.
 fn log_proposal(model: &Model, d: f64, h: f64) -> f64 {
+    model.log_g_in(h) + h - log_tilt(model, d, h)
+}
+
+/// log of the weight profile e^h g_in(h) / proposal(h), up to a constant:
+/// h_+ (1 + decay/2) + (h - d)_+^2/(8 d). Flat in contact, e^h out to the reach, faster beyond.
+fn log_tilt(model: &Model, d: f64, h: f64) -> f64 {
     let beyond = (h - d).max(0.0);
-    model.log_g_in(h) + h.min(0.0)
-        - beyond * beyond / (8.0 * d)
-        - 0.5 * force_decay(&model.potential) * h.max(0.0)
+    h.max(0.0) * (1.0 + 0.5 * force_decay(&model.potential)) + beyond * beyond / (8.0 * d)
 }
 
 /// The default MSD reach of a run: a free-particle bound on how far pairs move,
@@ -130,6 +156,7 @@ impl PopulationSpec {
         h0_max: Option<f64>,
         reach: Option<f64>,
         samples: usize,
+        splitting: Option<Splitting>,
     ) -> Result<Self> {
         let reach = reach.unwrap_or_else(|| default_reach(model, grid));
         let h0_min = h0_min.unwrap_or_else(|| default_h0_min(model));
@@ -165,8 +192,17 @@ impl PopulationSpec {
             h0_max,
             reach,
             samples: samples.min(size),
+            splitting,
             cdf,
+            log_scale: (0.5 * model.phi_hat * acc * dh).ln() + top,
         })
+    }
+
+    /// The target weight w*(h) of a member at gap h (section "Importance splitting"): the
+    /// weight a member drawn at h0 = h would carry, from the proposal's smooth profile
+    /// (equal to the drawn weights up to the proposal's tabulation within a cell).
+    pub fn target_weight(&self, model: &Model, h: f64) -> f64 {
+        (self.log_scale + log_tilt(model, self.reach, h)).exp()
     }
 
     /// Draws member `index` (stratified in h0: its proposal quantile lies in
@@ -239,13 +275,21 @@ mod tests {
                 dt: 0.01,
                 steps: 100,
             };
-            let spec = PopulationSpec::new(&m, &grid, 20000, 7, None, Some(4.0), None, 0).unwrap();
+            let spec =
+                PopulationSpec::new(&m, &grid, 20000, 7, None, Some(4.0), None, 0, None).unwrap();
             let f = |h: f64| pot.dv(h).powi(2);
             // Stratified estimate and its standard error from stratum pairs.
             let terms: Vec<f64> = (0..spec.size)
                 .map(|i| {
                     let mut rng = member_rng(spec.seed, i);
                     let mem = spec.draw(&m, i, &mut rng);
+                    // The splitting target is the drawn weight, up to the tabulation.
+                    let ratio = mem.weight / spec.target_weight(&m, mem.h0);
+                    assert!(
+                        (ratio - 1.0).abs() < 0.02,
+                        "{pot:?}: h0 {}: {ratio}",
+                        mem.h0
+                    );
                     mem.weight * f(mem.h0)
                 })
                 .collect();

@@ -280,6 +280,22 @@ pub fn write_run(
     w.attr_f64(c, "h0_min", problem.population.h0_min)?;
     w.attr_f64(c, "h0_max", problem.population.h0_max)?;
     w.attr_f64(c, "reach", problem.population.reach)?;
+    let split = problem.population.splitting;
+    w.attr_str(
+        c,
+        "splitting",
+        if split.is_some() {
+            "weight windows"
+        } else {
+            "none"
+        },
+    )?;
+    w.attr_f64(c, "split_ratio", split.map_or(0.0, |s| s.ratio))?;
+    w.attr_u64(
+        c,
+        "lanes_per_member",
+        split.map_or(0, |s| s.lanes_per_member as u64),
+    )?;
 
     provenance.write(&w)?;
     let pr = "provenance";
@@ -287,5 +303,6 @@ pub fn write_run(
     let last = hist.last().expect("at least one iteration");
     w.attr_f64(pr, "final_residual", last.residual)?;
     w.attr_f64(pr, "final_noise_floor", last.noise_floor)?;
+    w.attr_u64(pr, "lanes", solution.averages.work.lanes)?;
     w.finish()
 }

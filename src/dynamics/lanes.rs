@@ -1,0 +1,141 @@
+//! Lanes: the paths a block of the population integrates. A lane is a member's effective
+//! process (docs/equations.md (E1)) or a copy of it made by importance splitting
+//! ([`super::splitting`]); a copy holds its parent's whole path up to the split and continues
+//! with noise of its own, so every lane's path starts at t = 0 and the memory terms and the
+//! exact response of a copy are those of its own full path.
+
+use ndarray::ArrayView2;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::linalg::dot;
+
+/// One lane and its path on the window's n points.
+#[derive(Debug, Clone)]
+pub struct Lane {
+    /// Position in the block of the member it descends from.
+    pub member: usize,
+    /// 0 for the member itself, k for its k-th copy.
+    pub serial: u64,
+    /// The weight it carries now.
+    pub weight: f64,
+    /// The weight it carried at each time: 0 before it existed and after it was dropped.
+    pub w: Vec<f64>,
+    /// The non-affine part y(t) of the gap.
+    pub y: Vec<f64>,
+    /// The gap h(t).
+    pub h: Vec<f64>,
+    /// v'(h(t)).
+    pub dv: Vec<f64>,
+    /// v''(h(t)).
+    pub d2v: Vec<f64>,
+    /// The coloured noise X(t_k) = sum_j L_kj z_j on the grid points.
+    pub x: Vec<f64>,
+    /// The normals z_k behind the coloured noise.
+    pub z: Vec<f64>,
+    /// The white-noise force of the step k -> k + 1.
+    pub white: Vec<f64>,
+    /// dt times the trapezoidal memory integral int_0^t M_R(t, u) y(u) du at the current t.
+    pub memory: f64,
+    /// Still integrated.
+    pub running: bool,
+    /// Kept running with zero weight after a drop, because its path is a sample.
+    pub tracer: bool,
+    /// Points that may carry weight: n, or one past the time it was dropped.
+    pub weighted: usize,
+    /// The stream of its splitting decisions (and, for a copy, of its noise).
+    pub rng: Xoshiro256PlusPlus,
+}
+
+impl Lane {
+    /// A member of weight `weight` with its white-noise forces `white`, coloured noise `x`
+    /// and normals `z`; `tracer` when its path is a sample.
+    pub fn member(
+        member: usize,
+        weight: f64,
+        white: Vec<f64>,
+        x: Vec<f64>,
+        z: Vec<f64>,
+        rng: Xoshiro256PlusPlus,
+        tracer: bool,
+    ) -> Lane {
+        let n = white.len();
+        Lane {
+            member,
+            serial: 0,
+            weight,
+            w: vec![0.0; n],
+            y: vec![0.0; n],
+            h: vec![0.0; n],
+            dv: vec![0.0; n],
+            d2v: vec![0.0; n],
+            x,
+            z,
+            white,
+            memory: 0.0,
+            running: true,
+            tracer,
+            weighted: n,
+            rng,
+        }
+    }
+
+    /// A copy made at point t, carrying `weight` from t + 1 on: the path and the noise up
+    /// to t are this lane's; the white noise from step t on and the normals from t + 1 on are
+    /// drawn from `rng`, and the coloured noise after t is recomputed from the lower Cholesky
+    /// factor `chol` (X = L z is causal, so the copy's noise after t has the right law given
+    /// the shared past).
+    pub fn copy_at(
+        &self,
+        t: usize,
+        serial: u64,
+        weight: f64,
+        mut rng: Xoshiro256PlusPlus,
+        white_scale: f64,
+        chol: ArrayView2<f64>,
+    ) -> Lane {
+        let n = self.y.len();
+        let prefix = |v: &[f64]| {
+            let mut out = vec![0.0; n];
+            out[..=t].copy_from_slice(&v[..=t]);
+            out
+        };
+        let (mut white, mut z, mut x) = (prefix(&self.white), prefix(&self.z), prefix(&self.x));
+        for k in t..n {
+            white[k] = white_scale * rng.sample::<f64, _>(StandardNormal);
+            if k + 1 < n {
+                z[k + 1] = rng.sample(StandardNormal);
+            }
+        }
+        for k in t + 1..n {
+            let row = chol.row(k);
+            x[k] = dot(&row.as_slice().expect("row-major factor")[..=k], &z[..=k]);
+        }
+        Lane {
+            member: self.member,
+            serial,
+            weight,
+            w: vec![0.0; n],
+            y: prefix(&self.y),
+            h: prefix(&self.h),
+            dv: prefix(&self.dv),
+            d2v: prefix(&self.d2v),
+            x,
+            z,
+            white,
+            memory: self.memory,
+            running: true,
+            tracer: false,
+            weighted: n,
+            rng,
+        }
+    }
+
+    /// Drops the lane after point t: no weight from t + 1 on. A tracer keeps running.
+    pub fn drop_after(&mut self, t: usize) {
+        self.weight = 0.0;
+        self.weighted = t + 1;
+        self.running = self.tracer;
+    }
+}

@@ -1,0 +1,204 @@
+//! What a block's lanes add to the population sums (docs/equations.md (K1)-(K3), (O1)-(O3)):
+//! one-time observables per member family with stratum-pair errors, M_C as batched matrix
+//! products, and the exact response. A lane is tallied once, when it is dropped or at the
+//! end of the window, so a block holds only its running lanes.
+
+use ndarray::{s, Array1, Array2, Array3};
+
+use super::lanes::Lane;
+use super::observables::{terms, Geometry, Observable};
+use super::population::{Estimate, Work};
+use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
+use crate::linalg::gemm_add;
+use crate::potential::Potential;
+
+/// Lanes whose forces are buffered before one matrix product adds them to M_C.
+const FORCE_BATCH: usize = 256;
+
+/// Sums of one block (or of all blocks so far). `one_time[[o, t]]` holds the weighted sum of
+/// observable `o` ([`Observable`] order) and `one_time_sq` the sum over stratum pairs
+/// (members 2i, 2i+1, neighbours in h0) of the squared difference of their families' sums:
+/// with stratified h0 the variance of the mean is sum_pairs (x_a - x_b)^2 / N^2, which the
+/// i.i.d. formula would overestimate many times where the terms vary smoothly with h0.
+pub struct Partial {
+    pub one_time: Array2<f64>,
+    pub one_time_sq: Array2<f64>,
+    pub m_c: Array2<f64>,
+    pub m_c_diag_sq: Array1<f64>,
+    pub m_r: Array2<f64>,
+    pub samples: Vec<(usize, Vec<f64>)>,
+    pub work: Work,
+}
+
+impl Partial {
+    pub fn zeros(n: usize) -> Self {
+        let k = Observable::COUNT;
+        Partial {
+            one_time: Array2::zeros((k, n)),
+            one_time_sq: Array2::zeros((k, n)),
+            m_c: Array2::zeros((n, n)),
+            m_c_diag_sq: Array1::zeros(n),
+            m_r: Array2::zeros((n, n)),
+            samples: Vec::new(),
+            work: Work::default(),
+        }
+    }
+
+    pub fn add(&mut self, o: Partial) {
+        self.one_time += &o.one_time;
+        self.one_time_sq += &o.one_time_sq;
+        self.m_c += &o.m_c;
+        self.m_c_diag_sq += &o.m_c_diag_sq;
+        self.m_r += &o.m_r;
+        self.samples.extend(o.samples);
+        self.work.response_flops += o.work.response_flops;
+        self.work.response_seconds += o.work.response_seconds;
+        self.work.kernel_flops += o.work.kernel_flops;
+        self.work.kernel_seconds += o.work.kernel_seconds;
+        self.work.lanes += o.work.lanes;
+    }
+
+    /// Mean and standard error of observable `o` over `count` members.
+    pub fn estimate(&self, o: Observable, count: f64) -> Estimate {
+        Estimate {
+            mean: self.one_time.row(o.index()).mapv(|x| x / count),
+            se: self.one_time_sq.row(o.index()).mapv(|q| q.sqrt() / count),
+        }
+    }
+}
+
+/// The block's fixed context of a tally.
+pub struct TallyContext<'a> {
+    /// The pair potential.
+    pub potential: &'a Potential,
+    /// The members' affine geometry, by position in the block.
+    pub geometry: &'a [Geometry],
+    /// gamma_eff(t) on the window.
+    pub gamma_eff: &'a [f64],
+    /// sqrt(F), the scale of the stress terms.
+    pub sqrt_f: f64,
+    /// The linear dynamics of the responses.
+    pub lin: LinearDynamics<'a>,
+}
+
+/// The running sums of one block.
+pub struct Tally<'a> {
+    ctx: TallyContext<'a>,
+    n: usize,
+    /// Per member family: `[member][observable][t]` and the family's sum of w v'^2.
+    family: Array3<f64>,
+    family_diag: Array2<f64>,
+    /// Buffered forces f = v' and weighted forces w v' of tallied lanes, `[lane][t]`.
+    forces: Array2<f64>,
+    weighted_forces: Array2<f64>,
+    buffered: usize,
+    m_c: Array2<f64>,
+    m_r: Array2<f64>,
+    ws: ResponseWorkspace,
+    work: Work,
+}
+
+impl<'a> Tally<'a> {
+    /// Empty sums for `members` families on `n` points.
+    pub fn new(ctx: TallyContext<'a>, members: usize, n: usize) -> Self {
+        let batch = FORCE_BATCH;
+        Tally {
+            ctx,
+            n,
+            family: Array3::zeros((members, Observable::COUNT, n)),
+            family_diag: Array2::zeros((members, n)),
+            forces: Array2::zeros((batch, n)),
+            weighted_forces: Array2::zeros((batch, n)),
+            buffered: 0,
+            m_c: Array2::zeros((n, n)),
+            m_r: Array2::zeros((n, n)),
+            ws: ResponseWorkspace::default(),
+            work: Work::default(),
+        }
+    }
+
+    /// Adds everything `lane` carries weight for (its points before `lane.weighted`).
+    pub fn add(&mut self, lane: &Lane) {
+        let end = lane.weighted;
+        let b = lane.member;
+        let geo = self.ctx.geometry[b];
+        for t in 0..end {
+            let w = lane.w[t];
+            if w == 0.0 {
+                continue;
+            }
+            let pv = self.ctx.potential.eval(lane.h[t]);
+            let x = terms(pv, geo, self.ctx.gamma_eff[t], self.ctx.sqrt_f);
+            for (o, xo) in x.iter().enumerate() {
+                self.family[[b, o, t]] += w * xo;
+            }
+            self.family_diag[[b, t]] += w * pv.dv * pv.dv;
+        }
+        let row = self.buffered;
+        for t in 0..self.n {
+            let f = if t < end { lane.dv[t] } else { 0.0 };
+            self.forces[[row, t]] = f;
+            self.weighted_forces[[row, t]] = lane.w[t] * f;
+        }
+        self.buffered += 1;
+        if self.buffered == FORCE_BATCH {
+            self.flush_forces();
+        }
+        let clock = std::time::Instant::now();
+        self.work.response_flops += accumulate_member(
+            &lane.d2v[..end],
+            &self.ctx.lin,
+            &lane.w[..end],
+            self.m_r.view_mut(),
+            &mut self.ws,
+        );
+        self.work.response_seconds += clock.elapsed().as_secs_f64();
+        self.work.lanes += 1;
+    }
+
+    /// M_C(t, t') += sum over buffered lanes of w(t) v'(t) v'(t'), valid for t >= t' (the
+    /// weight at the later time, when the lane's path up to it is known).
+    fn flush_forces(&mut self) {
+        let k = self.buffered;
+        if k == 0 {
+            return;
+        }
+        gemm_add(
+            self.m_c.view_mut(),
+            1.0,
+            self.weighted_forces.slice(s![..k, ..]),
+            true,
+            self.forces.slice(s![..k, ..]),
+            false,
+        );
+        // M_C products: n^2 multiply-adds per lane.
+        self.work.kernel_flops += (self.n * self.n * k) as u64;
+        self.buffered = 0;
+    }
+
+    /// The block's sums: family sums added in member order, stratum-pair differences of
+    /// family sums (pairs (2i, 2i+1) by population index `ids`), M_C mirrored from t >= t'.
+    pub fn finish(mut self, ids: &[usize]) -> Partial {
+        self.flush_forces();
+        let n = self.n;
+        let mut part = Partial::zeros(n);
+        for i in 0..n {
+            for j in i + 1..n {
+                self.m_c[[i, j]] = self.m_c[[j, i]];
+            }
+        }
+        for (b, &id) in ids.iter().enumerate() {
+            part.one_time += &self.family.slice(s![b, .., ..]);
+            if id % 2 == 1 && b > 0 {
+                let d = &self.family.slice(s![b, .., ..]) - &self.family.slice(s![b - 1, .., ..]);
+                part.one_time_sq.zip_mut_with(&d, |q, x| *q += x * x);
+                let d = &self.family_diag.row(b) - &self.family_diag.row(b - 1);
+                part.m_c_diag_sq.zip_mut_with(&d, |q, x| *q += x * x);
+            }
+        }
+        part.m_c = self.m_c;
+        part.m_r = self.m_r;
+        part.work = self.work;
+        part
+    }
+}
