@@ -2,6 +2,9 @@
 //! noise, M_C products: the "kernel" part; exact per-member response: the "response" part)
 //! at realistic kernels (taken from a converged short solve, extended to the grid).
 //!
+//! Each size also times a one-thread dense GEMM at the shape of a block's M_C product and
+//! prints both parts as percentages of it (the roofline this machine reaches).
+//!
 //! `cargo bench` runs N = 4096, Nt = 256 and N = 10000, Nt = 1024; set
 //! `DMFE_BENCH="N:STEPS,N:STEPS"` to choose other sizes.
 
@@ -11,7 +14,7 @@ use dmfe::config::{from_value, RunConfig};
 use dmfe::dynamics::particle::solve_particle;
 use dmfe::dynamics::population::average;
 use dmfe::dynamics::solve;
-use dmfe::linalg::cholesky_regularised;
+use dmfe::linalg::{cholesky_regularised, gemm_add};
 use ndarray::Array2;
 
 fn config(size: usize, steps: usize) -> RunConfig {
@@ -67,17 +70,37 @@ fn bench(size: usize, steps: usize) {
     let secs = wall.elapsed().as_secs_f64();
     let w = avg.work;
     let threads = rayon::current_num_threads();
+    let kernel = 2.0 * w.kernel_flops as f64 / w.kernel_seconds / 1e9;
+    let response = 2.0 * w.response_flops as f64 / w.response_seconds.max(1e-12) / 1e9;
+    let gemm = gemm_speed(n);
     println!(
         "N = {size:6}, Nt = {n:5}: one iteration {secs:8.3} s wall on {threads} threads, \
-         {:7.1} ns per member-step; kernel part {:5.2} GFLOP/s per thread ({:.3} thread-s), \
-         response part {:5.2} GFLOP/s per thread ({:.3} thread-s, {:.2e} multiply-adds)",
+         {:7.1} ns per member-step; kernel part {kernel:5.2} GFLOP/s per thread ({:.3} \
+         thread-s), response part {response:5.2} GFLOP/s per thread ({:.3} thread-s, {:.2e} \
+         multiply-adds); one-thread GEMM of the block's M_C shape ({n} x 256 x {n}) \
+         {gemm:5.2} GFLOP/s: kernel part at {:.1}% and response part at {:.1}% of it",
         secs * 1e9 / (size * n) as f64,
-        2.0 * w.kernel_flops as f64 / w.kernel_seconds / 1e9,
         w.kernel_seconds,
-        2.0 * w.response_flops as f64 / w.response_seconds.max(1e-12) / 1e9,
         w.response_seconds,
         w.response_flops as f64,
+        100.0 * kernel / gemm,
+        100.0 * response / gemm,
     );
+}
+
+/// GFLOP/s of one thread's dense GEMM at the shape of a block's M_C product (Nt x 256
+/// forces times their transpose), the best of a few repetitions.
+fn gemm_speed(n: usize) -> f64 {
+    let lanes = 256;
+    let a = Array2::from_shape_fn((lanes, n), |(i, j)| ((i * 7 + j * 13) % 17) as f64 - 8.0);
+    let mut c = Array2::<f64>::zeros((n, n));
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let clock = Instant::now();
+        gemm_add(c.view_mut(), 1.0, a.view(), true, a.view(), false);
+        best = best.min(clock.elapsed().as_secs_f64());
+    }
+    2.0 * (n * n * lanes) as f64 / best / 1e9
 }
 
 fn main() {
