@@ -85,7 +85,7 @@ pub struct TallyContext<'a> {
 pub struct Tally<'a> {
     ctx: TallyContext<'a>,
     n: usize,
-    /// Per member family: `[member][observable][t]` and the family's sum of w v'^2.
+    /// Per member family: `[member][t][observable]` and the family's sum of w v'^2.
     family: Array3<f64>,
     family_diag: Array2<f64>,
     /// Buffered forces f = v' and weighted forces w v' of tallied lanes, `[lane][t]`.
@@ -105,7 +105,7 @@ impl<'a> Tally<'a> {
         Tally {
             ctx,
             n,
-            family: Array3::zeros((members, Observable::COUNT, n)),
+            family: Array3::zeros((members, n, Observable::COUNT)),
             family_diag: Array2::zeros((members, n)),
             forces: Array2::zeros((batch, n)),
             weighted_forces: Array2::zeros((batch, n)),
@@ -122,6 +122,17 @@ impl<'a> Tally<'a> {
         let end = lane.weighted;
         let b = lane.member;
         let geo = self.ctx.geometry[b];
+        let k = Observable::COUNT;
+        let family = self
+            .family
+            .slice_mut(s![b, .., ..])
+            .into_slice()
+            .expect("contiguous");
+        let diag = self
+            .family_diag
+            .row_mut(b)
+            .into_slice()
+            .expect("contiguous");
         for t in 0..end {
             let w = lane.w[t];
             if w == 0.0 {
@@ -129,10 +140,10 @@ impl<'a> Tally<'a> {
             }
             let pv = self.ctx.potential.eval(lane.h[t]);
             let x = terms(pv, geo, self.ctx.gamma_eff[t], self.ctx.sqrt_f);
-            for (o, xo) in x.iter().enumerate() {
-                self.family[[b, o, t]] += w * xo;
+            for (sum, xo) in family[t * k..(t + 1) * k].iter_mut().zip(x) {
+                *sum += w * xo;
             }
-            self.family_diag[[b, t]] += w * pv.dv * pv.dv;
+            diag[t] += w * pv.dv * pv.dv;
         }
         let row = self.buffered;
         for t in 0..self.n {
@@ -188,9 +199,10 @@ impl<'a> Tally<'a> {
             }
         }
         for (b, &id) in ids.iter().enumerate() {
-            part.one_time += &self.family.slice(s![b, .., ..]);
+            part.one_time += &self.family.slice(s![b, .., ..]).t();
             if id % 2 == 1 && b > 0 {
-                let d = &self.family.slice(s![b, .., ..]) - &self.family.slice(s![b - 1, .., ..]);
+                let d = &self.family.slice(s![b, .., ..]).t()
+                    - &self.family.slice(s![b - 1, .., ..]).t();
                 part.one_time_sq.zip_mut_with(&d, |q, x| *q += x * x);
                 let d = &self.family_diag.row(b) - &self.family_diag.row(b - 1);
                 part.m_c_diag_sq.zip_mut_with(&d, |q, x| *q += x * x);
