@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::output::{read_attr, H5Writer, OutputFile};
 
 /// Value of the root attribute `dmfe_format` of checkpoint files.
-pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-3";
+pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-4";
 
 /// The checkpoint path that belongs to an output path: `OUTPUT.ckpt`.
 pub fn checkpoint_path(output: &Path) -> PathBuf {
@@ -44,6 +44,7 @@ pub fn write(path: &Path, config_toml: &str, state: &SolverState, wall_seconds: 
     w.attr_f64("/", "wall_seconds", wall_seconds)?;
     w.attr_u64("/", "window", state.window as u64)?;
     w.attr_u64("/", "window_iterations", state.window_iterations as u64)?;
+    w.attr_u64("/", "population", state.population as u64)?;
     let k = &state.kernels;
     w.write_1d("kernels/kappa", k.kappa.view(), "t", "eps", "kappa(t)")?;
     w.write_2d(
@@ -61,12 +62,13 @@ pub fn write(path: &Path, config_toml: &str, state: &SolverState, wall_seconds: 
         "M_R(t,s)",
     )?;
     let h = &state.history;
-    let cols: Array2<f64> = Array2::from_shape_fn((h.len(), 8), |(i, j)| {
+    let cols: Array2<f64> = Array2::from_shape_fn((h.len(), 9), |(i, j)| {
         let r = &h[i];
         [
             r.iteration as f64,
             r.window as f64,
             r.grid_points as f64,
+            r.population as f64,
             r.residual,
             r.noise_floor,
             r.target,
@@ -79,7 +81,7 @@ pub fn write(path: &Path, config_toml: &str, state: &SolverState, wall_seconds: 
         cols.view(),
         ["iteration", "field"],
         "mixed",
-        "iteration, window, grid_points, residual, noise_floor, target, regularisation, seconds",
+        "iteration, window, grid_points, population, residual, noise_floor, target, regularisation, seconds",
     )?;
     w.finish()?;
     Ok(())
@@ -137,17 +139,19 @@ pub fn read(path: &Path) -> Result<Checkpoint> {
             iteration: r[0] as usize,
             window: r[1] as usize,
             grid_points: r[2] as usize,
-            residual: r[3],
-            noise_floor: r[4],
-            target: r[5],
-            regularisation: r[6],
-            seconds: r[7],
+            population: r[3] as usize,
+            residual: r[4],
+            noise_floor: r[5],
+            target: r[6],
+            regularisation: r[7],
+            seconds: r[8],
         })
         .collect();
     let state = SolverState {
         kernels,
         window: int("window")?,
         window_iterations: int("window_iterations")?,
+        population: int("population")?,
         history,
     };
     Ok(Checkpoint {

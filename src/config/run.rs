@@ -96,7 +96,7 @@ pub struct PopulationSection {
     /// Weight-window ratio c > 1 of the splitting.
     #[serde(default = "default_split_ratio")]
     pub split_ratio: f64,
-    /// Most lanes (members and copies) per member, >= 1.
+    /// Most running lanes (members and copies) per member, >= 1.
     #[serde(default = "default_lanes_per_member")]
     pub lanes_per_member: usize,
 }
@@ -117,6 +117,9 @@ pub struct SolverSection {
     /// Steps of the first time window; windows double until they cover the grid.
     #[serde(default = "default_window")]
     pub window: usize,
+    /// Presolve fraction of the population, in (0, 1].
+    #[serde(default = "one")]
+    pub presolve: f64,
 }
 
 /// `[output]`.
@@ -197,6 +200,7 @@ fn default_solver() -> SolverSection {
         tolerance: default_tolerance(),
         max_iterations: default_max_iterations(),
         window: default_window(),
+        presolve: one(),
     }
 }
 
@@ -421,6 +425,11 @@ impl RunConfig {
         check(s.window >= 2, "solver.window", || {
             format!("must be >= 2, got {}", s.window)
         })?;
+        check(
+            s.presolve > 0.0 && s.presolve <= 1.0,
+            "solver.presolve",
+            || format!("must be in (0, 1], got {}", s.presolve),
+        )?;
         let model = Model {
             potential: self.potential,
             phi_hat: m.phi_hat,
@@ -451,6 +460,7 @@ impl RunConfig {
             tolerance: s.tolerance,
             max_iterations: s.max_iterations,
             window: s.window,
+            presolve: s.presolve,
         };
         Ok((
             Problem {

@@ -122,3 +122,15 @@ pub struct Problem {
     /// The population of effective processes.
     pub population: PopulationSpec,
 }
+
+impl Problem {
+    /// The same problem with a population of `size` members (same seed, window and
+    /// proposal; the members are the first `size` streams, stratified over their own
+    /// quantiles).
+    pub fn with_population(&self, size: usize) -> Problem {
+        let mut p = self.clone();
+        p.population.size = size;
+        p.population.samples = p.population.samples.min(size);
+        p
+    }
+}

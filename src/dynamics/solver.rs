@@ -27,7 +27,16 @@ pub struct SolverSpec {
     pub max_iterations: usize,
     /// Steps of the first window.
     pub window: usize,
+    /// Presolve fraction f in (0, 1]: the iteration first runs with a population of f N
+    /// members (at least [`MIN_PRESOLVE`]) until it converges on the whole grid, then
+    /// continues with all N from those kernels (1: all N throughout). The presolve reaches
+    /// the fixed point at a fraction of the cost, and the full population then only has to
+    /// lower the noise.
+    pub presolve: f64,
 }
+
+/// Fewest members of a presolve population.
+pub const MIN_PRESOLVE: usize = 1024;
 
 /// One iteration's record (the residual history of the output file).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,6 +47,8 @@ pub struct IterationReport {
     pub window: usize,
     /// Grid points of the whole grid.
     pub grid_points: usize,
+    /// Members of the population used.
+    pub population: usize,
     /// Relative residual of the kernels.
     pub residual: f64,
     /// Relative Monte-Carlo standard error of the kernels.
@@ -57,8 +68,10 @@ pub struct SolverState {
     pub kernels: Kernels,
     /// Grid points of the current window.
     pub window: usize,
-    /// Iterations done in the current window.
+    /// Iterations done in the current window (with the current population).
     pub window_iterations: usize,
+    /// Members of the population the next iteration uses.
+    pub population: usize,
     /// Residual history.
     pub history: Vec<IterationReport>,
 }
@@ -67,10 +80,13 @@ impl SolverState {
     /// The state before the first iteration: zero kernels, first window.
     pub fn initial(problem: &Problem, spec: &SolverSpec) -> Self {
         let len = problem.grid.len();
+        let size = problem.population.size;
+        let presolve = ((spec.presolve * size as f64).round() as usize).max(MIN_PRESOLVE);
         SolverState {
             kernels: Kernels::zeros(len),
             window: (spec.window + 1).min(len),
             window_iterations: 0,
+            population: presolve.min(size),
             history: Vec::new(),
         }
     }
@@ -167,15 +183,23 @@ pub fn solve_from(
     observers: &mut [&mut dyn Observer],
 ) -> Result<Solution> {
     let len = problem.grid.len();
+    let size = problem.population.size;
     loop {
         let start = Instant::now();
         let n = state.window;
         let iteration = state.history.len() + 1;
+        let presolve;
+        let current = if state.population == size {
+            problem
+        } else {
+            presolve = problem.with_population(state.population);
+            &presolve
+        };
         let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, n);
         let (chol, regularisation) = noise_factor(problem, &state.kernels, n, iteration)?;
         let stop = || observers.iter().find_map(|o| o.interruption());
         let avg = average(
-            problem,
+            current,
             &state.kernels,
             particle.delta_r.as_slice().expect("contiguous"),
             chol.view(),
@@ -191,14 +215,20 @@ pub fn solve_from(
             iteration,
             window: n,
             grid_points: len,
+            population: state.population,
             residual,
             noise_floor,
             target,
             regularisation,
             seconds: start.elapsed().as_secs_f64(),
         };
-        let converged = residual <= target || stalled(&state, residual, noise_floor);
-        if converged && n == len {
+        let allowance = if problem.population.splitting.is_some() {
+            SPLIT_STALL_ALLOWANCE
+        } else {
+            1.0
+        };
+        let converged = residual <= target || stalled(&state, residual, allowance * noise_floor);
+        if converged && n == len && state.population == size {
             // Observers see the state this iteration started from: a checkpoint of it
             // replays the iteration, averages included, and so reproduces the solution.
             for o in observers.iter_mut() {
@@ -222,7 +252,11 @@ pub fn solve_from(
         state.window_iterations += 1;
         state.history.push(report);
         if converged {
-            state.window = (2 * (n - 1) + 1).min(len);
+            if n == len {
+                state.population = size;
+            } else {
+                state.window = (2 * (n - 1) + 1).min(len);
+            }
             state.window_iterations = 0;
         }
         for o in observers.iter_mut() {
@@ -242,13 +276,20 @@ pub fn solve_from(
 /// Iterations over which a residual that no longer falls counts as stalled.
 const STALL_ITERATIONS: usize = 4;
 
-/// True when the residual sits below the Monte-Carlo noise floor and none of the last
-/// [`STALL_ITERATIONS`] iterations of the window was more than 5% above it: the iteration
-/// cycles at the granularity of the population (a member whose contact indicator v''
-/// flips at one grid point from one iteration to the next makes a cycle of one member's
-/// weight), and further iterations cannot lower it below the statistical error.
-fn stalled(state: &SolverState, residual: f64, noise_floor: f64) -> bool {
-    if residual > noise_floor || state.window_iterations < STALL_ITERATIONS {
+/// With importance splitting a stalled residual may reach this many noise floors: a lane's
+/// split and roulette decisions flip with small changes of the kernels, so the map is not
+/// smooth and successive passes differ by their own noise (measured: residuals of 1.2-1.9
+/// noise floors that no longer fall, liquid to t = 32), not only by a few members' cycles.
+const SPLIT_STALL_ALLOWANCE: f64 = 3.0;
+
+/// True when the residual sits below `bound` (the Monte-Carlo noise floor, or a multiple
+/// of it with splitting) and none of the last [`STALL_ITERATIONS`] iterations of the window
+/// was more than 5% above it: the iteration cycles at the granularity of the population (a
+/// member whose contact indicator v'' flips at one grid point from one iteration to the
+/// next makes a cycle of one member's weight), and further iterations cannot lower it
+/// below the statistical error.
+fn stalled(state: &SolverState, residual: f64, bound: f64) -> bool {
+    if residual > bound || state.window_iterations < STALL_ITERATIONS {
         return false;
     }
     let recent = &state.history[state.history.len() - STALL_ITERATIONS..];
@@ -288,6 +329,7 @@ mod tests {
             iteration: 1,
             window: 33,
             grid_points: 101,
+            population: 1000,
             residual: r,
             noise_floor: 0.05,
             target: 0.005,
@@ -298,6 +340,7 @@ mod tests {
             kernels: Kernels::zeros(3),
             window: 33,
             window_iterations: residuals.len(),
+            population: 1000,
             history: residuals.iter().map(|&r| report(r)).collect(),
         }
     }

@@ -20,8 +20,8 @@
 pub struct Splitting {
     /// Window ratio c > 1: split above c w*, roulette below w*/c.
     pub ratio: f64,
-    /// Most lanes (members and their copies, live or dropped) per member of a block: caps
-    /// memory and work; splitting is skipped when the cap is reached (still unbiased).
+    /// Most running lanes (members and their copies) per member of a block: caps memory
+    /// and work; splitting is skipped when the cap is reached (still unbiased).
     pub lanes_per_member: usize,
 }
 

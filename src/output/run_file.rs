@@ -249,6 +249,13 @@ pub fn write_run(
         "grid points of the causal time window",
     )?;
     w.write_1d(
+        "convergence/population",
+        col(&|r| r.population as f64).view(),
+        it,
+        "1",
+        "members of the population used (fewer during a presolve, solver.presolve)",
+    )?;
+    w.write_1d(
         "convergence/regularisation",
         col(&|r| r.regularisation).view(),
         it,
