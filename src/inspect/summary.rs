@@ -147,10 +147,12 @@ fn summary_dynamics(file: &OutputFile, s: &mut String) -> Result<()> {
             );
         }
         if let Some(tg) = tg {
+            // A run file exists only for an accepted solution: below the target, or stalled
+            // (the residual stopped falling within the noise floor; docs: solver.tolerance).
             let verdict = if res <= tg {
                 "converged"
             } else {
-                "NOT converged"
+                "converged by the stall rule (the residual stopped falling within the noise)"
             };
             let _ = write!(line, "; target {}: {verdict}", num(tg));
         }
