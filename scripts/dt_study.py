@@ -15,13 +15,11 @@ The JSON output feeds scripts/plot_work_precision.py.
 import argparse
 import json
 import math
-import os
-import subprocess
 import sys
-import tempfile
 
-import h5py
 import numpy as np
+
+from dmfe_study import run_and_read
 
 
 def identities(f, beta):
@@ -38,45 +36,42 @@ def identities(f, beta):
 
 
 def run(binary, config, steps, size, seed, extra, threads):
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "run.h5")
-        cmd = [binary, "run", config, "-o", out, "-q", "--set", f"grid.steps={steps}"]
-        if size:
-            cmd += ["--set", f"population.size={size}"]
-        if seed is not None:
-            cmd += ["--set", f"population.seed={seed}"]
-        if threads:
-            cmd += ["--threads", str(threads)]
-        for s in extra:
-            cmd += ["--set", s]
-        subprocess.run(cmd, check=True)
-        with h5py.File(out, "r") as f:
-            t = f["grid/t"][:]
-            e = f["observables/energy"][:]
-            e_se = f["observables/energy_se"][:]
-            d = f["observables/delta_r"][:]
-            d_se = f["observables/delta_r_se"][:]
-            cfg = f["config"].attrs
-            T, T0 = float(cfg["T"]), float(cfg["T0"])
-            rec = {
-                "steps": steps,
-                "dt": float(t[1] - t[0]),
-                "t_max": float(t[-1]),
-                "delta_r": float(d[-1]),
-                "delta_r_se": float(d_se[-1]),
-                "energy": float(e[-1]),
-                "energy_se": float(e_se[-1]),
-                # Energy drift: the late-time mean (last fifth) minus e(0).
-                "energy_drift": float(e[-max(1, len(e) // 5):].mean() - e[0]),
-                "energy_0": float(e[0]),
-                "seconds": float(f["provenance"].attrs["wall_seconds"]),
-                "iterations": int(f["provenance"].attrs["iterations"]),
-                # Population work: sum over iterations of window^2 (members x steps x memory).
-                "work": float((f["convergence/window"][:].astype(float) ** 2).sum()),
-            }
-            if T == T0 and str(cfg.get("driving", "none")) == "none":
-                rec.update(identities(f, 1.0 / T))
-    return rec
+    sets = [f"grid.steps={steps}"]
+    if size:
+        sets.append(f"population.size={size}")
+    if seed is not None:
+        sets.append(f"population.seed={seed}")
+    sets += list(extra)
+
+    def read(f):
+        t = f["grid/t"][:]
+        e = f["observables/energy"][:]
+        e_se = f["observables/energy_se"][:]
+        d = f["observables/delta_r"][:]
+        d_se = f["observables/delta_r_se"][:]
+        cfg = f["config"].attrs
+        T, T0 = float(cfg["T"]), float(cfg["T0"])
+        rec = {
+            "steps": steps,
+            "dt": float(t[1] - t[0]),
+            "t_max": float(t[-1]),
+            "delta_r": float(d[-1]),
+            "delta_r_se": float(d_se[-1]),
+            "energy": float(e[-1]),
+            "energy_se": float(e_se[-1]),
+            # Energy drift: the late-time mean (last fifth) minus e(0).
+            "energy_drift": float(e[-max(1, len(e) // 5):].mean() - e[0]),
+            "energy_0": float(e[0]),
+            "seconds": float(f["provenance"].attrs["wall_seconds"]),
+            "iterations": int(f["provenance"].attrs["iterations"]),
+            # Population work: sum over iterations of window^2 (members x steps x memory).
+            "work": float((f["convergence/window"][:].astype(float) ** 2).sum()),
+        }
+        if T == T0 and str(cfg.get("driving", "none")) == "none":
+            rec.update(identities(f, 1.0 / T))
+        return rec
+
+    return run_and_read(binary, config, sets, threads, read)
 
 
 def orders(records, key):

@@ -14,47 +14,38 @@ contacts.
 
 import argparse
 import json
-import os
-import subprocess
-import tempfile
 
-import h5py
 import numpy as np
+
+from dmfe_study import run_and_read
 
 
 def run(binary, config, t_max, dt, splitting, extra, threads):
     steps = int(round(t_max / dt))
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "run.h5")
-        cmd = [binary, "run", config, "-o", out, "-q",
-               "--set", f"grid.t_max={t_max}", "--set", f"grid.steps={steps}",
-               "--set", f"population.splitting={'true' if splitting else 'false'}"]
-        if threads:
-            cmd += ["--threads", str(threads)]
-        for s in extra:
-            cmd += ["--set", s]
-        subprocess.run(cmd, check=True)
-        with h5py.File(out, "r") as f:
-            m_c = f["kernels/m_c"][:]
-            m_c_se = f["kernels/m_c_diag_se"][:]
-            e = f["observables/energy"][:]
-            e_se = f["observables/energy_se"][:]
-            prov = f["provenance"].attrs
-            return {
-                "t_max": t_max,
-                "dt": dt,
-                "splitting": splitting,
-                "noise_floor": float(f["convergence/noise_floor"][-1]),
-                "m_c_0": float(m_c[0, 0]),
-                "m_c_end": float(m_c[-1, -1]),
-                "m_c_end_se": float(m_c_se[-1]),
-                "energy_0": float(e[0]),
-                "energy_end": float(e[-1]),
-                "energy_end_se": float(e_se[-1]),
-                "lanes": int(prov.get("lanes", 0)),
-                "iterations": int(prov["iterations"]),
-                "seconds": float(prov["wall_seconds"]),
-            }
+    sets = [f"grid.t_max={t_max}", f"grid.steps={steps}",
+            f"population.splitting={'true' if splitting else 'false'}"] + list(extra)
+
+    def read(f):
+        m_c = f["kernels/m_c"][:]
+        e = f["observables/energy"][:]
+        prov = f["provenance"].attrs
+        return {
+            "t_max": t_max,
+            "dt": dt,
+            "splitting": splitting,
+            "noise_floor": float(f["convergence/noise_floor"][-1]),
+            "m_c_0": float(m_c[0, 0]),
+            "m_c_end": float(m_c[-1, -1]),
+            "m_c_end_se": float(f["kernels/m_c_diag_se"][-1]),
+            "energy_0": float(e[0]),
+            "energy_end": float(e[-1]),
+            "energy_end_se": float(f["observables/energy_se"][-1]),
+            "lanes": int(prov.get("lanes", 0)),
+            "iterations": int(prov["iterations"]),
+            "seconds": float(prov["wall_seconds"]),
+        }
+
+    return run_and_read(binary, config, sets, threads, read)
 
 
 def main():
