@@ -248,7 +248,15 @@ pub fn solve_from(
                 history: state.history,
             });
         }
-        state.kernels.mix(&avg.kernels, spec.damping, n);
+        // The first pass of the whole population after a presolve replaces the kernels: the
+        // presolve sits at its own fixed point, and the whole population's pass from there
+        // differs from it by little more than the small population's noise.
+        let after_presolve = state
+            .history
+            .last()
+            .is_some_and(|r| r.population < state.population);
+        let damping = if after_presolve { 1.0 } else { spec.damping };
+        state.kernels.mix(&avg.kernels, damping, n);
         state.window_iterations += 1;
         state.history.push(report);
         if converged {
