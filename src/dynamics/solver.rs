@@ -248,13 +248,13 @@ pub fn solve_from(
                 history: state.history,
             });
         }
-        // The first pass of the whole population after a presolve replaces the kernels: the
-        // presolve sits at its own fixed point, and the whole population's pass from there
-        // differs from it by little more than the small population's noise.
+        // The first pass of the whole population after a converged presolve replaces the
+        // kernels: the presolve sits at its own fixed point, and the whole population's pass
+        // from there differs from it by little more than the small population's noise.
         let after_presolve = state
             .history
             .last()
-            .is_some_and(|r| r.population < state.population);
+            .is_some_and(|r| r.population < state.population && r.window == r.grid_points);
         let damping = if after_presolve { 1.0 } else { spec.damping };
         state.kernels.mix(&avg.kernels, damping, n);
         state.window_iterations += 1;
@@ -265,6 +265,11 @@ pub fn solve_from(
             } else {
                 state.window = (2 * (n - 1) + 1).min(len);
             }
+            state.window_iterations = 0;
+        } else if state.population < size && state.window_iterations >= spec.max_iterations {
+            // A presolve that does not converge hands over to the whole population, which
+            // has its own max_iterations on this window.
+            state.population = size;
             state.window_iterations = 0;
         }
         for o in observers.iter_mut() {
