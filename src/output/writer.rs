@@ -74,10 +74,17 @@ impl H5Writer {
     pub fn create_tagged(path: &Path, tag: &str) -> Result<Self> {
         require_directory(path)?;
         let tmp_path = temporary(path);
-        let file = hdf5::File::create(&tmp_path).map_err(|source| Error::Hdf5 {
-            path: tmp_path.clone(),
-            source,
-        })?;
+        // No HDF5 file lock: the file appears under its name only when complete (temporary
+        // name, then rename), and HDF5 opens without close-on-exec, so a lock taken here
+        // would be inherited by any process spawned meanwhile (by a program using this
+        // library) and keep refusing readers of the finished file while that process lives.
+        let file = hdf5::File::with_options()
+            .with_fapl(|p| p.file_locking(false))
+            .create(&tmp_path)
+            .map_err(|source| Error::Hdf5 {
+                path: tmp_path.clone(),
+                source,
+            })?;
         let w = H5Writer {
             file: Some(file),
             tmp_path,
