@@ -15,8 +15,6 @@ contacts.
 import argparse
 import json
 
-import numpy as np
-
 from dmfe_study import run_and_read
 
 
@@ -79,5 +77,4 @@ def main():
 
 
 if __name__ == "__main__":
-    np.seterr(all="ignore")
     main()

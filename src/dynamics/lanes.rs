@@ -38,8 +38,6 @@ pub struct Lane {
     pub white: Vec<f64>,
     /// dt times the trapezoidal memory integral int_0^t M_R(t, u) y(u) du at the current t.
     pub memory: f64,
-    /// Still integrated.
-    pub running: bool,
     /// Kept running with zero weight after a drop, because its path is a sample.
     pub tracer: bool,
     /// Points that may carry weight: n, or one past the time it was dropped.
@@ -74,7 +72,6 @@ impl Lane {
             z,
             white,
             memory: 0.0,
-            running: true,
             tracer,
             weighted: n,
             rng,
@@ -125,7 +122,6 @@ impl Lane {
             z,
             white,
             memory: self.memory,
-            running: true,
             tracer: false,
             weighted: n,
             rng,
@@ -136,6 +132,10 @@ impl Lane {
     pub fn drop_after(&mut self, t: usize) {
         self.weight = 0.0;
         self.weighted = t + 1;
-        self.running = self.tracer;
+    }
+
+    /// Still integrated: not dropped, or a tracer.
+    pub fn is_running(&self) -> bool {
+        self.tracer || self.weighted == self.y.len()
     }
 }

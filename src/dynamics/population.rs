@@ -324,7 +324,6 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     };
     let mut tally = Tally::new(
         TallyContext {
-            potential: &model.potential,
             geometry: &geometry,
             gamma_eff: &inp.gamma_eff,
             sqrt_f,
@@ -334,13 +333,14 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         n,
     );
     for t in 0..n {
-        for lane in lanes.iter_mut().filter(|l| l.running) {
+        for lane in lanes.iter_mut() {
             let h = base(t, lane.member) + lane.y[t];
             let pv = model.potential.eval(h);
             lane.h[t] = h;
             lane.dv[t] = pv.dv;
             lane.d2v[t] = pv.d2v;
             lane.w[t] = lane.weight;
+            tally.add_terms(lane.member, t, lane.weight, pv);
         }
         if t + 1 == n {
             break;
@@ -348,8 +348,8 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         if let Some(rule) = splitting {
             // Weight windows at t (docs/equations.md, "Importance splitting"); a dropped
             // lane is tallied now and leaves the block (a sample keeps running as a tracer).
-            let running = lanes.len();
-            for l in 0..running {
+            // The range is fixed first: copies made at t are not decided again at t.
+            for l in 0..lanes.len() {
                 let room = lane_cap.saturating_sub(lanes.len());
                 let lane = &mut lanes[l];
                 if lane.weight == 0.0 {
@@ -377,7 +377,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                     }
                 }
             }
-            lanes.retain(|l| l.running);
+            lanes.retain(Lane::is_running);
         }
         // Memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0), then the trapezoidal step of
         // docs/equations.md (N1), implicit in y_{t+1}.
@@ -386,7 +386,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         let decay = lin.explicit(t, 0.0);
         let implicit = lin.implicit(t + 1, 0.0);
         let diag = lin.memory_diagonal(t + 1);
-        for lane in lanes.iter_mut().filter(|l| l.running) {
+        for lane in lanes.iter_mut() {
             let explicit = dt * dot(m_r_row, &lane.y[1..=t]);
             let yt = lane.y[t];
             let noise = lane.white[t] + 0.5 * (lane.x[t] + lane.x[t + 1]);

@@ -184,6 +184,11 @@ pub fn solve_from(
 ) -> Result<Solution> {
     let len = problem.grid.len();
     let size = problem.population.size;
+    let allowance = if problem.population.splitting.is_some() {
+        SPLIT_STALL_ALLOWANCE
+    } else {
+        1.0
+    };
     loop {
         let start = Instant::now();
         let n = state.window;
@@ -221,11 +226,6 @@ pub fn solve_from(
             target,
             regularisation,
             seconds: start.elapsed().as_secs_f64(),
-        };
-        let allowance = if problem.population.splitting.is_some() {
-            SPLIT_STALL_ALLOWANCE
-        } else {
-            1.0
         };
         let converged = residual <= target || stalled(&state, residual, allowance * noise_floor);
         if converged && n == len && state.population == size {
@@ -291,7 +291,7 @@ const STALL_ITERATIONS: usize = 4;
 
 /// With importance splitting a stalled residual may reach this many noise floors: a lane's
 /// split and roulette decisions flip with small changes of the kernels, so the map is not
-/// smooth and successive passes differ by their own noise (measured: residuals of 1.2-1.9
+/// smooth and successive passes differ by their own noise (measured: residuals of 1.2-4
 /// noise floors that no longer fall, liquid to t = 32), not only by a few members' cycles.
 const SPLIT_STALL_ALLOWANCE: f64 = 3.0;
 

@@ -1,7 +1,7 @@
 //! What a block's lanes add to the population sums (docs/equations.md (K1)-(K3), (O1)-(O3)):
-//! one-time observables per member family with stratum-pair errors, M_C as batched matrix
-//! products, and the exact response. A lane is tallied once, when it is dropped or at the
-//! end of the window, so a block holds only its running lanes.
+//! one-time observables per member family with stratum-pair errors (added as each lane is
+//! evaluated), M_C as batched matrix products, and the exact response (added once per lane,
+//! when it is dropped or at the end of the window, so a block holds only its running lanes).
 
 use ndarray::{s, Array1, Array2, Array3};
 
@@ -10,10 +10,10 @@ use super::observables::{terms, Geometry, Observable};
 use super::population::{Estimate, Work};
 use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
 use crate::linalg::gemm_add;
-use crate::potential::Potential;
+use crate::potential::PotentialValues;
 
 /// Lanes whose forces are buffered before one matrix product adds them to M_C.
-const FORCE_BATCH: usize = 256;
+pub const FORCE_BATCH: usize = 256;
 
 /// Sums of one block (or of all blocks so far). `one_time[[o, t]]` holds the weighted sum of
 /// observable `o` ([`Observable`] order) and `one_time_sq` the sum over stratum pairs
@@ -69,8 +69,6 @@ impl Partial {
 
 /// The block's fixed context of a tally.
 pub struct TallyContext<'a> {
-    /// The pair potential.
-    pub potential: &'a Potential,
     /// The members' affine geometry, by position in the block.
     pub geometry: &'a [Geometry],
     /// gamma_eff(t) on the window.
@@ -117,34 +115,29 @@ impl<'a> Tally<'a> {
         }
     }
 
-    /// Adds everything `lane` carries weight for (its points before `lane.weighted`).
+    /// Adds the one-time terms of a lane of member `member` at point t, carrying weight
+    /// `w`, whose potential there is `pv` (called as the lane is evaluated, so the potential
+    /// is evaluated once per lane and point).
+    pub fn add_terms(&mut self, member: usize, t: usize, w: f64, pv: PotentialValues) {
+        if w == 0.0 {
+            return;
+        }
+        let x = terms(
+            pv,
+            self.ctx.geometry[member],
+            self.ctx.gamma_eff[t],
+            self.ctx.sqrt_f,
+        );
+        for (o, xo) in x.iter().enumerate() {
+            self.family[[member, t, o]] += w * xo;
+        }
+        self.family_diag[[member, t]] += w * pv.dv * pv.dv;
+    }
+
+    /// Adds the two-time sums of `lane` (M_C and its exact response, on its points before
+    /// `lane.weighted`), once its path is complete: dropped, or at the end of the window.
     pub fn add(&mut self, lane: &Lane) {
         let end = lane.weighted;
-        let b = lane.member;
-        let geo = self.ctx.geometry[b];
-        let k = Observable::COUNT;
-        let family = self
-            .family
-            .slice_mut(s![b, .., ..])
-            .into_slice()
-            .expect("contiguous");
-        let diag = self
-            .family_diag
-            .row_mut(b)
-            .into_slice()
-            .expect("contiguous");
-        for t in 0..end {
-            let w = lane.w[t];
-            if w == 0.0 {
-                continue;
-            }
-            let pv = self.ctx.potential.eval(lane.h[t]);
-            let x = terms(pv, geo, self.ctx.gamma_eff[t], self.ctx.sqrt_f);
-            for (sum, xo) in family[t * k..(t + 1) * k].iter_mut().zip(x) {
-                *sum += w * xo;
-            }
-            diag[t] += w * pv.dv * pv.dv;
-        }
         let row = self.buffered;
         for t in 0..self.n {
             let f = if t < end { lane.dv[t] } else { 0.0 };
