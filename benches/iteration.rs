@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use dmfe::config::{from_value, RunConfig};
 use dmfe::dynamics::particle::solve_particle;
-use dmfe::dynamics::population::average;
+use dmfe::dynamics::population::{average, PassControl};
 use dmfe::dynamics::solve;
 use dmfe::linalg::{cholesky_regularised, gemm_add};
 use ndarray::Array2;
@@ -64,7 +64,7 @@ fn bench(size: usize, steps: usize) {
         chol.view(),
         n,
         1,
-        &|| None,
+        PassControl::alone(),
     )
     .unwrap();
     let secs = wall.elapsed().as_secs_f64();

@@ -56,6 +56,12 @@ pub enum Error {
         /// Path of the checkpoint to resume from.
         checkpoint: PathBuf,
     },
+    /// Another MPI rank stopped the run (its own message says why).
+    #[error("stopped because MPI rank {rank} stopped (its message says why)")]
+    OtherRank {
+        /// The lowest rank that stopped.
+        rank: usize,
+    },
     /// The static solver could not find or follow the stationary point of G (docs/equations.md).
     #[error("static solver: {0}")]
     Static(String),

@@ -22,6 +22,7 @@ pub mod linalg;
 pub mod noise;
 pub mod output;
 pub mod potential;
+pub mod ranks;
 pub mod schedule;
 pub mod statics;
 

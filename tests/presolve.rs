@@ -6,6 +6,7 @@
 mod common;
 
 use dmfe::dynamics::{solve, solve_from, IterationReport, Observer, SolverState};
+use dmfe::ranks::OneProcess;
 
 fn config(presolve: f64) -> String {
     common::liquid(
@@ -84,7 +85,7 @@ fn resume_across_the_presolve_is_bit_identical() {
     solve(&p, &s, &mut [&mut late]).unwrap();
     for capture in [early, late] {
         let state = capture.state.unwrap();
-        let resumed = solve_from(&p, &s, state, &mut []).unwrap();
+        let resumed = solve_from(&p, &s, state, &mut [], &OneProcess).unwrap();
         assert_eq!(resumed.kernels, whole.kernels);
         assert_eq!(resumed.averages.energy, whole.averages.energy);
         assert_eq!(resumed.history.len(), whole.history.len());

@@ -6,7 +6,7 @@
 mod common;
 
 use dmfe::dynamics::particle::solve_particle;
-use dmfe::dynamics::population::{average, Averages};
+use dmfe::dynamics::population::{average, Averages, PassControl};
 use dmfe::dynamics::Kernels;
 use dmfe::linalg::cholesky_regularised;
 
@@ -65,7 +65,7 @@ fn pass(inputs: Inputs, splitting: bool, seed: u64) -> Averages {
         chol.view(),
         n,
         0,
-        &|| None,
+        PassControl::alone(),
     )
     .unwrap()
 }

@@ -8,6 +8,7 @@ mod statics;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use dmfe::ranks::Ranks;
 
 /// Solvers of the mean-field theory of infinite-dimensional glasses under global shear
 /// (AQS) and random local displacements (AQRD).
@@ -135,9 +136,37 @@ fn threads(requested: Option<usize>) -> dmfe::Result<usize> {
     ))
 }
 
-/// Runs the CLI and returns the process exit code.
+/// The processes of this invocation: MPI's world in a build with the `mpi` feature (one
+/// rank without `mpirun`), else one process.
+#[cfg(feature = "mpi")]
+fn ranks() -> anyhow::Result<Box<dyn Ranks>> {
+    match dmfe::ranks::World::initialize() {
+        Some(world) => Ok(Box::new(world)),
+        None => anyhow::bail!("MPI could not be initialised with MPI_THREAD_SERIALIZED support"),
+    }
+}
+
+/// The processes of this invocation: MPI's world in a build with the `mpi` feature (one
+/// rank without `mpirun`), else one process.
+#[cfg(not(feature = "mpi"))]
+fn ranks() -> anyhow::Result<Box<dyn Ranks>> {
+    Ok(Box::new(dmfe::ranks::OneProcess))
+}
+
+/// Runs the CLI and returns the process exit code. Under `mpirun`, `dmfe run` is spread over
+/// the ranks; every other command runs on rank 0 alone.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    let ranks = match ranks() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return 1;
+        }
+    };
+    if !ranks.is_root() && !matches!(cli.command, Command::Run { .. }) {
+        return 0;
+    }
     let result = match cli.command {
         Command::Run {
             config,
@@ -147,15 +176,18 @@ pub fn main() -> i32 {
             quiet,
             resume,
             allow_change,
-        } => run::run(run::RunArgs {
-            config,
-            output,
-            set,
-            threads,
-            quiet,
-            resume,
-            allow_change,
-        }),
+        } => run::run(
+            run::RunArgs {
+                config,
+                output,
+                set,
+                threads,
+                quiet,
+                resume,
+                allow_change,
+            },
+            ranks.as_ref(),
+        ),
         Command::Static {
             config,
             output,
@@ -198,9 +230,19 @@ pub fn main() -> i32 {
         Err(e) => {
             // The library's errors name their cause themselves; others show their chain.
             let library = e.downcast_ref::<dmfe::Error>();
-            match library {
-                Some(d) => eprintln!("error: {d}"),
-                None => eprintln!("error: {e:#}"),
+            // Each cause is reported by the lowest rank it stopped ([`dmfe::ranks::agree`]);
+            // the other ranks have nothing to add but rank 0, which says who stopped.
+            let other = matches!(library, Some(dmfe::Error::OtherRank { .. }));
+            if ranks.is_root() || !other {
+                let from = if ranks.is_root() {
+                    String::new()
+                } else {
+                    format!(" (MPI rank {})", ranks.rank())
+                };
+                match library {
+                    Some(d) => eprintln!("error{from}: {d}"),
+                    None => eprintln!("error{from}: {e:#}"),
+                }
             }
             match library {
                 Some(dmfe::Error::Config { .. }) => EXIT_CONFIG,

@@ -10,8 +10,9 @@ use anyhow::{bail, Result};
 
 use dmfe::checkpoint::{self, checkpoint_path, Checkpoint, Checkpointer, SAFE_KEYS};
 use dmfe::config::{from_value, RunConfig};
-use dmfe::dynamics::{solve_from, SolverState};
+use dmfe::dynamics::{solve_from, Observer, SolverState};
 use dmfe::output::{same_file, write_run, H5Writer, OutputLock, Provenance};
+use dmfe::ranks::{agree, reporter_elsewhere, Ranks};
 
 use super::progress::Progress;
 
@@ -174,35 +175,67 @@ fn keep_other_checkpoint(ckpt: &Path, config: &RunConfig) -> Result<()> {
     ))
 }
 
-/// Loads the config (or a checkpoint), checks and locks the output path, solves, writes the
-/// output and prints a summary.
-pub fn run(args: RunArgs) -> Result<()> {
-    let Start {
-        mut config,
-        resumed,
-    } = start(&args)?;
-    if let Some(o) = &args.output {
-        config.output.path = o.clone();
+/// [`dmfe::ranks::agree`] for the CLI's errors.
+fn agree_all<T>(ranks: &dyn Ranks, result: Result<T>) -> Result<T> {
+    let own = matches!(&result, Err(e) if !matches!(e.downcast_ref(), Some(dmfe::Error::OtherRank { .. })));
+    match reporter_elsewhere(ranks, own) {
+        Some(rank) => Err(dmfe::Error::OtherRank { rank }.into()),
+        None => result,
     }
-    let (problem, spec) = config.problem()?;
-    let out_path = config.output.path.clone();
-    let ckpt = checkpoint_path(&out_path);
+}
+
+/// On rank 0: checks the output path and its checkpoint (leaving a checkpoint of another
+/// run alone) and locks the output for the run.
+fn claim_output(
+    args: &RunArgs,
+    config: &RunConfig,
+    resumed: Option<&Path>,
+    threads: usize,
+    problem: &dmfe::dynamics::Problem,
+) -> Result<OutputLock> {
+    let out_path = &config.output.path;
+    let ckpt = checkpoint_path(out_path);
     let config_file: Vec<&Path> = args.config.iter().map(PathBuf::as_path).collect();
     let mut inputs = config_file.clone();
-    inputs.extend(resumed.iter().map(|(p, _)| p.as_path()));
-    H5Writer::check_writable(&out_path, &inputs)?;
+    inputs.extend(resumed);
+    H5Writer::check_writable(out_path, &inputs)?;
     // The checkpoint may replace the one resumed from: it is its continuation.
     H5Writer::check_writable(&ckpt, &config_file)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(super::threads(args.threads)?)
-        .build()?;
-    let threads = pool.current_num_threads();
-    check_memory(&problem, threads)?;
-    let _lock = OutputLock::acquire(&out_path)?;
-    let resumed_here = resumed.as_ref().is_some_and(|(p, _)| same_file(p, &ckpt));
-    if !resumed_here {
-        keep_other_checkpoint(&ckpt, &config)?;
+    check_memory(problem, threads)?;
+    let lock = OutputLock::acquire(out_path)?;
+    if !resumed.is_some_and(|p| same_file(p, &ckpt)) {
+        keep_other_checkpoint(&ckpt, config)?;
     }
+    Ok(lock)
+}
+
+/// Loads the config (or a checkpoint), checks and locks the output path, solves, writes the
+/// output and prints a summary. With several `ranks` every rank solves its share of the
+/// population and rank 0 alone checks, locks, checkpoints, reports and writes.
+pub fn run(args: RunArgs, ranks: &dyn Ranks) -> Result<()> {
+    let root = ranks.is_root();
+    let started = start(&args).and_then(
+        |Start {
+             mut config,
+             resumed,
+         }| {
+            if let Some(o) = &args.output {
+                config.output.path = o.clone();
+            }
+            let (problem, spec) = config.problem()?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(super::threads(args.threads)?)
+                .build()?;
+            Ok((config, resumed, problem, spec, pool))
+        },
+    );
+    let (config, resumed, problem, spec, pool) = agree_all(ranks, started)?;
+    let threads = pool.current_num_threads();
+    let resumed_path = resumed.as_ref().map(|(p, _)| p.as_path());
+    let lock = root.then(|| claim_output(&args, &config, resumed_path, threads, &problem));
+    let _lock = agree_all(ranks, lock.transpose())?;
+    let out_path = config.output.path.clone();
+    let ckpt = checkpoint_path(&out_path);
     let hint = ckpt.clone();
     // A second handler cannot be installed; ignoring the error keeps library use possible.
     let _ = ctrlc::set_handler(move || {
@@ -227,27 +260,37 @@ pub fn run(args: RunArgs) -> Result<()> {
         interrupt: &INTERRUPT,
         saved_iteration: state.history.len(),
     };
-    let mut progress = Progress::new(problem.grid.len(), args.quiet);
+    let quiet = args.quiet || !root;
+    let mut progress = Progress::new(problem.grid.len(), quiet);
     let solution = pool.install(|| {
-        solve_from(
-            &problem,
-            &spec,
-            state,
-            &mut [&mut progress, &mut checkpointer],
-        )
+        let mut all: [&mut dyn Observer; 2] = [&mut progress, &mut checkpointer];
+        let observers: &mut [&mut dyn Observer] = if root { &mut all } else { &mut [] };
+        solve_from(&problem, &spec, state, observers, ranks)
     });
     progress.finish();
-    let solution = solution?;
+    // Errors every rank met alike (a run that does not converge) are reported once.
+    let solution = agree(ranks, solution)?;
+    if !root {
+        return Ok(());
+    }
     let wall = wall_before + start_time.elapsed().as_secs_f64();
     let provenance = Provenance {
         threads,
+        ranks: ranks.count(),
         wall_seconds: wall,
         git_commit: Some(env!("DMFE_GIT_COMMIT").to_string()).filter(|s| !s.is_empty()),
     };
     let path = write_run(&out_path, &config, &problem, &solution, &provenance)?;
     std::fs::remove_file(&ckpt).ok();
-    if !args.quiet {
-        summary(&solution, &path, wall, threads, problem.grid.len());
+    if !quiet {
+        summary(
+            &solution,
+            &path,
+            wall,
+            threads,
+            ranks.count(),
+            problem.grid.len(),
+        );
     }
     warn_if_noisy(&solution, problem.population.size);
     Ok(())
@@ -271,16 +314,29 @@ fn warn_if_noisy(solution: &dmfe::dynamics::Solution, size: usize) {
     }
 }
 
-fn summary(solution: &dmfe::dynamics::Solution, path: &Path, wall: f64, threads: usize, n: usize) {
+fn summary(
+    solution: &dmfe::dynamics::Solution,
+    path: &Path,
+    wall: f64,
+    threads: usize,
+    ranks: usize,
+    n: usize,
+) {
     let last = solution.history.last().expect("one iteration");
+    let processes = if ranks > 1 {
+        format!(" x {ranks} MPI ranks")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "converged: {} iterations, residual {:.2e} (noise floor {:.2e}), Delta_r(t_max) = {:.4}, {:.1} s on {} threads\nwrote {}",
+        "converged: {} iterations, residual {:.2e} (noise floor {:.2e}), Delta_r(t_max) = {:.4}, {:.1} s on {} threads{}\nwrote {}",
         last.iteration,
         last.residual,
         last.noise_floor,
         solution.particle.delta_r[n - 1],
         wall,
         threads,
+        processes,
         path.display()
     );
 }

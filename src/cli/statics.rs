@@ -60,6 +60,7 @@ pub fn run(args: StaticArgs) -> Result<()> {
     let branch = solve_branch(&model, &spec)?;
     let wall = start.elapsed().as_secs_f64();
     let provenance = Provenance {
+        ranks: 1,
         threads: 1,
         wall_seconds: wall,
         git_commit: Some(env!("DMFE_GIT_COMMIT").to_string()).filter(|s| !s.is_empty()),

@@ -24,6 +24,7 @@ use super::{Kernels, Problem};
 use crate::error::{Error, Result};
 use crate::linalg::{dot, gemm_add};
 use crate::potential::Potential;
+use crate::ranks::{agree, OneProcess, Ranks};
 
 /// Members per block (even, so that stratum pairs never straddle blocks).
 pub const BLOCK: usize = 256;
@@ -121,10 +122,30 @@ struct PassInputs<'a> {
 /// A poll for interruption between waves of blocks: an error stops the pass.
 pub type Stop<'a> = &'a dyn Fn() -> Option<Error>;
 
+/// How a pass runs, apart from what it computes: the processes it is spread over and the
+/// poll for interruption between its waves.
+#[derive(Clone, Copy)]
+pub struct PassControl<'a> {
+    /// The ranks of the run ([`crate::ranks::OneProcess`] for an ordinary run).
+    pub ranks: &'a dyn Ranks,
+    /// Polled before each round of waves.
+    pub stop: Stop<'a>,
+}
+
+impl PassControl<'static> {
+    /// One process, never interrupted.
+    pub fn alone() -> Self {
+        PassControl {
+            ranks: &OneProcess,
+            stop: &|| None,
+        }
+    }
+}
+
 /// Integrates the whole population on the leading `n` points with `kernels` and
 /// `delta_r`, and returns its averages. `chol` is the lower Cholesky factor of
-/// G_C + M_C on the window; `iteration` only labels errors; `stop` is polled between
-/// waves of blocks.
+/// G_C + M_C on the window; `iteration` only labels errors; `control` spreads the pass over
+/// the run's ranks and polls for interruption.
 pub fn average(
     problem: &Problem,
     kernels: &Kernels,
@@ -132,9 +153,9 @@ pub fn average(
     chol: ArrayView2<f64>,
     n: usize,
     iteration: usize,
-    stop: Stop,
+    control: PassControl,
 ) -> Result<Averages> {
-    Ok(average_batched(problem, kernels, delta_r, chol, n, iteration, 1, stop)?.0)
+    Ok(average_batched(problem, kernels, delta_r, chol, n, iteration, 1, control)?.0)
 }
 
 /// The kernels of one batch of the population: the weighted sums of kappa, M_C and M_R
@@ -162,7 +183,7 @@ pub fn average_batched(
     n: usize,
     iteration: usize,
     batches: usize,
-    stop: Stop,
+    control: PassControl,
 ) -> Result<(Averages, Vec<BatchSums>)> {
     let grid = problem.grid;
     let inputs = PassInputs {
@@ -184,13 +205,9 @@ pub fn average_batched(
     let stride = batches.max(1);
     for b in 0..stride {
         let count = size.saturating_sub(b).div_ceil(stride);
-        let mut sums = Partial::zeros(n);
         let blocks = count.div_ceil(BLOCK);
-        for wave in (0..blocks).step_by(WAVE) {
-            if let Some(e) = stop() {
-                return Err(e);
-            }
-            let parts: Vec<Result<Partial>> = (wave..(wave + WAVE).min(blocks))
+        let wave = |w: usize| -> Result<Partial> {
+            let parts: Vec<Result<Partial>> = (w * WAVE..((w + 1) * WAVE).min(blocks))
                 .into_par_iter()
                 .map(|k| {
                     // Block k of the batch: at most BLOCK members, memory independent of N.
@@ -200,10 +217,13 @@ pub fn average_batched(
                     block(&inputs, &ids)
                 })
                 .collect();
+            let mut sums = Partial::zeros(n);
             for p in parts {
                 sums.add(p?);
             }
-        }
+            Ok(sums)
+        };
+        let sums = sum_waves(control, blocks.div_ceil(WAVE), n, wave)?;
         if batches > 1 {
             batch.push(BatchSums {
                 sums: Kernels {
@@ -217,6 +237,46 @@ pub fn average_batched(
         total.add(sums);
     }
     Ok((finish(total, &inputs), batch))
+}
+
+/// The sum of the `waves` waves' sums in wave order, on every rank: wave c is integrated by
+/// rank c mod R ([`crate::ranks`]) and rank 0 adds them, so the sum does not depend on R.
+/// The stop poll runs before each round of R waves, and a stop or an error on any rank stops
+/// every rank.
+fn sum_waves(
+    control: PassControl,
+    waves: usize,
+    n: usize,
+    wave: impl Fn(usize) -> Result<Partial>,
+) -> Result<Partial> {
+    let ranks = control.ranks;
+    let (me, count) = (ranks.rank(), ranks.count());
+    let mut total = Partial::zeros(n);
+    for round in 0..waves.div_ceil(count) {
+        let mine = match (control.stop)() {
+            Some(e) => Err(e),
+            None => {
+                let c = round * count + me;
+                (c < waves).then(|| wave(c)).transpose()
+            }
+        };
+        match agree(ranks, mine)? {
+            Some(p) if me == 0 => {
+                total.add(p);
+                for k in (1..count).filter(|k| round * count + k < waves) {
+                    total.add(Partial::from_message(n, &ranks.receive_from(k)));
+                }
+            }
+            Some(p) => ranks.send_to_root(&p.to_message()),
+            None => {}
+        }
+    }
+    if count > 1 {
+        let mut m = total.to_message();
+        ranks.broadcast(&mut m);
+        total = Partial::from_message(n, &m);
+    }
+    Ok(total)
 }
 
 fn finish(mut total: Partial, inputs: &PassInputs) -> Averages {

@@ -7,11 +7,12 @@ use std::time::Instant;
 use ndarray::{s, Array1, Array2};
 
 use super::particle::{solve_particle, Particle};
-use super::population::{average, Averages};
+use super::population::{average, Averages, PassControl};
 use super::uncertainty::{particle_errors, ParticleErrors};
 use super::{Kernels, Problem};
 use crate::error::{Error, Result};
 use crate::linalg::cholesky_regularised;
+use crate::ranks::{agree, OneProcess, Ranks};
 
 /// Numerical settings of the iteration.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,7 +161,7 @@ pub(super) fn noise_factor(
     })
 }
 
-/// Solves `problem` from zero kernels.
+/// Solves `problem` from zero kernels in one process.
 pub fn solve(
     problem: &Problem,
     spec: &SolverSpec,
@@ -171,16 +172,20 @@ pub fn solve(
         spec,
         SolverState::initial(problem, spec),
         observers,
+        &OneProcess,
     )
 }
 
 /// Continues the iteration from `state` (a fresh one or a checkpoint) until convergence on
-/// the whole grid.
+/// the whole grid, with the population spread over `ranks` ([`crate::ranks`]). Every rank
+/// calls this with the same arguments but the observers, which only rank 0 needs; an
+/// observer's error on any rank stops every rank.
 pub fn solve_from(
     problem: &Problem,
     spec: &SolverSpec,
     mut state: SolverState,
     observers: &mut [&mut dyn Observer],
+    ranks: &dyn Ranks,
 ) -> Result<Solution> {
     let len = problem.grid.len();
     let size = problem.population.size;
@@ -203,6 +208,7 @@ pub fn solve_from(
         let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, n);
         let (chol, regularisation) = noise_factor(problem, &state.kernels, n, iteration)?;
         let stop = || observers.iter().find_map(|o| o.interruption());
+        let control = PassControl { ranks, stop: &stop };
         let avg = average(
             current,
             &state.kernels,
@@ -210,7 +216,7 @@ pub fn solve_from(
             chol.view(),
             n,
             iteration,
-            &stop,
+            control,
         )?;
         check_finite(&avg.kernels, n, iteration, problem)?;
         let residual = state.kernels.residual(&avg.kernels, n);
@@ -231,15 +237,14 @@ pub fn solve_from(
         if converged && n == len && state.population == size {
             // Observers see the state this iteration started from: a checkpoint of it
             // replays the iteration, averages included, and so reproduces the solution.
-            for o in observers.iter_mut() {
-                o.observe(&report, &state)?;
-            }
+            observe(observers, &report, &state, ranks)?;
             state.kernels.mix(&avg.kernels, spec.damping, n);
             state.history.push(report);
             let particle = solve_particle(&problem.model, &problem.grid, &state.kernels, len);
             let stop = || observers.iter().find_map(|o| o.interruption());
+            let control = PassControl { ranks, stop: &stop };
             let delta_r = particle.delta_r.as_slice().expect("contiguous");
-            let particle_se = particle_errors(problem, &state.kernels, delta_r, &stop)?;
+            let particle_se = particle_errors(problem, &state.kernels, delta_r, control)?;
             return Ok(Solution {
                 kernels: state.kernels,
                 particle,
@@ -272,9 +277,7 @@ pub fn solve_from(
             state.population = size;
             state.window_iterations = 0;
         }
-        for o in observers.iter_mut() {
-            o.observe(&report, &state)?;
-        }
+        observe(observers, &report, &state, ranks)?;
         if !converged && state.window_iterations >= spec.max_iterations {
             return Err(Error::NotConverged {
                 iterations: iteration,
@@ -284,6 +287,21 @@ pub fn solve_from(
             });
         }
     }
+}
+
+/// Shows the iteration to the observers; an error of one of them, on any rank, is an error
+/// on every rank (rank 0's observers write the checkpoints, and a rank that went on alone
+/// would wait forever for the others).
+fn observe(
+    observers: &mut [&mut dyn Observer],
+    report: &IterationReport,
+    state: &SolverState,
+    ranks: &dyn Ranks,
+) -> Result<()> {
+    let observed = observers
+        .iter_mut()
+        .try_for_each(|o| o.observe(report, state));
+    agree(ranks, observed)
 }
 
 /// Iterations over which a residual that no longer falls counts as stalled.

@@ -58,6 +58,79 @@ impl Partial {
         self.work.lanes += o.work.lanes;
     }
 
+    /// The sums as one flat message (for the ranks of a run, [`crate::ranks`]):
+    /// one_time, one_time_sq, m_c, m_c_diag_sq, m_r, the work counters, then the samples
+    /// (their number, and each one's member index followed by its n values). Every count
+    /// is far below 2^53, so it is exact as an f64.
+    pub fn to_message(&self) -> Vec<f64> {
+        let mut m: Vec<f64> = [
+            self.one_time.view(),
+            self.one_time_sq.view(),
+            self.m_c.view(),
+        ]
+        .iter()
+        .flat_map(|a| a.iter().copied())
+        .chain(self.m_c_diag_sq.iter().copied())
+        .chain(self.m_r.iter().copied())
+        .collect();
+        let w = &self.work;
+        m.extend([
+            w.response_flops as f64,
+            w.response_seconds,
+            w.kernel_flops as f64,
+            w.kernel_seconds,
+            w.lanes as f64,
+            self.samples.len() as f64,
+        ]);
+        for (i, h) in &self.samples {
+            m.push(*i as f64);
+            m.extend_from_slice(h);
+        }
+        m
+    }
+
+    /// The sums on `n` points that [`Partial::to_message`] wrote into `m`.
+    pub fn from_message(n: usize, m: &[f64]) -> Self {
+        let mut at = 0;
+        let mut take = |len: usize| {
+            let part = &m[at..at + len];
+            at += len;
+            part.to_vec()
+        };
+        let k = Observable::COUNT;
+        let matrix = |v: Vec<f64>, rows: usize| {
+            Array2::from_shape_vec((rows, n), v).expect("message of the right length")
+        };
+        let one_time = matrix(take(k * n), k);
+        let one_time_sq = matrix(take(k * n), k);
+        let m_c = matrix(take(n * n), n);
+        let m_c_diag_sq = Array1::from(take(n));
+        let m_r = matrix(take(n * n), n);
+        let c = take(6);
+        let work = Work {
+            response_flops: c[0] as u64,
+            response_seconds: c[1],
+            kernel_flops: c[2] as u64,
+            kernel_seconds: c[3],
+            lanes: c[4] as u64,
+        };
+        let samples = (0..c[5] as usize)
+            .map(|_| {
+                let i = take(1)[0] as usize;
+                (i, take(n))
+            })
+            .collect();
+        Partial {
+            one_time,
+            one_time_sq,
+            m_c,
+            m_c_diag_sq,
+            m_r,
+            samples,
+            work,
+        }
+    }
+
     /// Mean and standard error of observable `o` over `count` members.
     pub fn estimate(&self, o: Observable, count: f64) -> Estimate {
         Estimate {

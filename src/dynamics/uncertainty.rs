@@ -12,7 +12,7 @@
 use ndarray::{Array, Array1, Array2, Dimension, Zip};
 
 use super::particle::{solve_particle, Particle};
-use super::population::{average_batched, BatchSums, Stop};
+use super::population::{average_batched, BatchSums, PassControl};
 use super::solver::noise_factor;
 use super::{Kernels, Problem};
 use crate::error::Result;
@@ -36,12 +36,12 @@ pub struct ParticleErrors {
 }
 
 /// Jackknife standard errors of the particle solution at the converged `kernels`, whose
-/// MSD is `delta_r`; `stop` is polled between waves of the extra population pass.
+/// MSD is `delta_r`; `control` runs the extra population pass.
 pub fn particle_errors(
     problem: &Problem,
     kernels: &Kernels,
     delta_r: &[f64],
-    stop: Stop,
+    control: PassControl,
 ) -> Result<ParticleErrors> {
     let len = problem.grid.len();
     let batches = BATCHES;
@@ -61,7 +61,7 @@ pub fn particle_errors(
         len,
         0,
         batches,
-        stop,
+        control,
     )?;
     let total = sum_batches(&sums, len);
     let size = problem.population.size as f64;

@@ -9,8 +9,10 @@ use crate::error::Result;
 /// Facts about how a run was made, stored under `/provenance`.
 #[derive(Debug, Clone)]
 pub struct Provenance {
-    /// Worker threads used.
+    /// Worker threads used (per MPI rank).
     pub threads: usize,
+    /// Processes (MPI ranks) the population was spread over; 1 for an ordinary run.
+    pub ranks: usize,
     /// Wall time of the solve in seconds.
     pub wall_seconds: f64,
     /// Git commit of the source, when known at build time.
@@ -28,6 +30,7 @@ impl Provenance {
             self.git_commit.as_deref().unwrap_or("unknown"),
         )?;
         w.attr_u64(pr, "threads", self.threads as u64)?;
+        w.attr_u64(pr, "ranks", self.ranks as u64)?;
         w.attr_f64(pr, "wall_seconds", self.wall_seconds)
     }
 }

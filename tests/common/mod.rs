@@ -53,3 +53,31 @@ pub fn dmfe(dir: &Path, args: &[&str]) -> Output {
         .output()
         .expect("runs")
 }
+
+/// Every dataset of two run files, except the wall times, is identical bit for bit.
+pub fn assert_same_results(a: &Path, b: &Path) {
+    let (fa, fb) = (hdf5::File::open(a).unwrap(), hdf5::File::open(b).unwrap());
+    let mut compared = 0;
+    for group in [
+        "grid",
+        "observables",
+        "kernels",
+        "correlations",
+        "samples",
+        "convergence",
+    ] {
+        for name in fa.group(group).unwrap().member_names().unwrap() {
+            if name == "seconds" {
+                continue;
+            }
+            let path = format!("{group}/{name}");
+            let bits = |f: &hdf5::File| -> Vec<u64> {
+                let x = f.dataset(&path).unwrap().read_raw::<f64>().unwrap();
+                x.iter().map(|v| v.to_bits()).collect()
+            };
+            assert!(bits(&fa) == bits(&fb), "{path} differs");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "only {compared} datasets compared");
+}
