@@ -6,16 +6,23 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
+/// faer's view of an ndarray view of any strides (a sub-block of a matrix included).
 fn view<'a>(a: &ArrayView2<'a, f64>) -> MatRef<'a, f64> {
     let (r, c) = a.dim();
-    let s = a.to_slice().expect("row-major contiguous matrix");
-    MatRef::from_row_major_slice(s, r, c)
+    let [rs, cs] = [a.strides()[0], a.strides()[1]];
+    // SAFETY: the ndarray view guarantees that every element (i, j), i < r, j < c, at
+    // offset i rs + j cs from its first element is valid for reads for 'a, which is all
+    // faer reads through these dimensions and strides.
+    unsafe { MatRef::from_raw_parts(a.as_ptr(), r, c, rs, cs) }
 }
 
+/// faer's mutable view of an ndarray view of any strides without overlapping elements.
 fn view_mut<'a>(a: &'a mut ArrayViewMut2<f64>) -> MatMut<'a, f64> {
     let (r, c) = a.dim();
-    let s = a.as_slice_mut().expect("row-major contiguous matrix");
-    MatMut::from_row_major_slice_mut(s, r, c)
+    let [rs, cs] = [a.strides()[0], a.strides()[1]];
+    // SAFETY: a mutable ndarray view's elements are distinct and valid for writes while it
+    // is borrowed, and faer touches only those, through these dimensions and strides.
+    unsafe { MatMut::from_raw_parts_mut(a.as_mut_ptr(), r, c, rs, cs) }
 }
 
 /// `dst += alpha * op(a) * op(b)`, where `op` transposes when the flag is set.

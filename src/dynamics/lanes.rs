@@ -4,12 +4,12 @@
 //! with noise of its own, so every lane's path starts at t = 0 and the memory terms and the
 //! exact response of a copy are those of its own full path.
 
-use ndarray::ArrayView2;
+use ndarray::{s, ArrayView2, ArrayViewMut2};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::linalg::dot;
+use crate::linalg::{dot, gemm_add};
 
 /// One lane and its path on the window's n points.
 #[derive(Debug, Clone)]
@@ -38,6 +38,9 @@ pub struct Lane {
     pub white: Vec<f64>,
     /// dt times the trapezoidal memory integral int_0^t M_R(t, u) y(u) du at the current t.
     pub memory: f64,
+    /// sum_{1 <= u < K} M_R(t, u) y(u) for the rows t of the current time block [K, K + b)
+    /// ([`far_memory`]).
+    pub far: Vec<f64>,
     /// Kept running with zero weight after a drop, because its path is a sample.
     pub tracer: bool,
     /// Points that may carry weight: n, or one past the time it was dropped.
@@ -72,6 +75,7 @@ impl Lane {
             z,
             white,
             memory: 0.0,
+            far: Vec::new(),
             tracer,
             weighted: n,
             rng,
@@ -122,6 +126,7 @@ impl Lane {
             z,
             white,
             memory: self.memory,
+            far: self.far.clone(),
             tracer: false,
             weighted: n,
             rng,
@@ -137,5 +142,86 @@ impl Lane {
     /// Still integrated: not dropped, or a tracer.
     pub fn is_running(&self) -> bool {
         self.tracer || self.weighted == self.y.len()
+    }
+}
+
+/// Sets each lane's `far` to sum_{1 <= u < start} M_R(t, u) y(u) for the `rows` rows
+/// t = start, start + 1, ... of a time block: one product of the lanes' paths (gathered
+/// into `paths`, lanes x (start - 1)) with the transposed block of M_R. A copy made inside
+/// the block shares its parent's path before `start`, hence its `far`.
+pub fn far_memory(
+    lanes: &mut [Lane],
+    m_r: ArrayView2<f64>,
+    start: usize,
+    rows: usize,
+    paths: &mut Vec<f64>,
+    out: &mut Vec<f64>,
+) {
+    let (nl, width) = (lanes.len(), start.saturating_sub(1));
+    out.clear();
+    out.resize(nl * rows, 0.0);
+    if width > 0 && nl > 0 {
+        paths.clear();
+        for lane in lanes.iter() {
+            paths.extend_from_slice(&lane.y[1..start]);
+        }
+        let y = ArrayView2::from_shape((nl, width), &paths[..]).expect("lanes x width paths");
+        let sums = ArrayViewMut2::from_shape((nl, rows), &mut out[..]).expect("lanes x rows");
+        let block = m_r.slice(s![start..start + rows, 1..start]);
+        gemm_add(sums, 1.0, y, false, block, true);
+    }
+    for (lane, sums) in lanes.iter_mut().zip(out.chunks_exact(rows)) {
+        lane.far.clear();
+        lane.far.extend_from_slice(sums);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+    use rand::SeedableRng;
+
+    /// The blocked memory equals the sum written out, for every lane and row of the block,
+    /// and a copy made inside the block carries its parent's.
+    #[test]
+    fn far_memory_is_the_sum_over_the_points_before_the_block() {
+        let (n, start, rows) = (100, 64, 32);
+        let m_r = Array2::from_shape_fn((n, n), |(i, j)| {
+            if j <= i {
+                ((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.4
+            } else {
+                0.0
+            }
+        });
+        let rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut lanes: Vec<Lane> = (0..5)
+            .map(|l| {
+                let mut lane = Lane::member(
+                    l,
+                    1.0,
+                    vec![0.0; n],
+                    vec![0.0; n],
+                    vec![0.0; n],
+                    rng.clone(),
+                    false,
+                );
+                for (t, y) in lane.y.iter_mut().enumerate() {
+                    *y = ((t * (l + 2)) % 13) as f64 / 13.0 - 0.5;
+                }
+                lane
+            })
+            .collect();
+        let (mut paths, mut out) = (Vec::new(), Vec::new());
+        far_memory(&mut lanes, m_r.view(), start, rows, &mut paths, &mut out);
+        for lane in &lanes {
+            for r in 0..rows {
+                let direct: f64 = (1..start).map(|u| m_r[[start + r, u]] * lane.y[u]).sum();
+                assert!((lane.far[r] - direct).abs() < 1e-12, "row {r}");
+            }
+        }
+        let chol = Array2::eye(n);
+        let copy = lanes[2].copy_at(start + 5, 1, 0.5, rng, 1.0, chol.view());
+        assert_eq!(copy.far, lanes[2].far);
     }
 }

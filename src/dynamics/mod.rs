@@ -26,6 +26,11 @@ pub mod splitting;
 mod tally;
 pub mod uncertainty;
 
+/// Rows of a memory sum int_0^t M_R(t, u) y(u) du taken together: for the rows t in
+/// [K, K + TIME_BLOCK) the part u < K is one matrix product at the start of the block (a
+/// blocked Volterra step), so the bulk of the memory work runs at matrix-product speed.
+pub const TIME_BLOCK: usize = 32;
+
 pub use kernels::Kernels;
 pub use sampling::PopulationSpec;
 pub use solver::{solve, solve_from, IterationReport, Observer, Solution, SolverSpec, SolverState};

@@ -14,13 +14,13 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use super::lanes::Lane;
+use super::lanes::{far_memory, Lane};
 use super::observables::{Geometry, Observable};
 use super::response::LinearDynamics;
 use super::sampling::{lane_rng, member_rng};
 use super::splitting::Decision;
 use super::tally::{Partial, Tally, TallyContext};
-use super::{Kernels, Problem};
+use super::{Kernels, Problem, TIME_BLOCK};
 use crate::error::{Error, Result};
 use crate::linalg::{dot, gemm_add};
 use crate::potential::Potential;
@@ -392,6 +392,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         nb,
         n,
     );
+    let (mut paths, mut sums) = (Vec::new(), Vec::new());
     for t in 0..n {
         for lane in lanes.iter_mut() {
             let h = base(t, lane.member) + lane.y[t];
@@ -440,14 +441,23 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             lanes.retain(Lane::is_running);
         }
         // Memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0), then the trapezoidal step of
-        // docs/equations.md (N1), implicit in y_{t+1}.
+        // docs/equations.md (N1), implicit in y_{t+1}. The part u < K of the rows in the
+        // time block [K, K + TIME_BLOCK) is one product at the block's start.
+        let start = (t + 1) / TIME_BLOCK * TIME_BLOCK;
+        if t == 0 || t + 1 == start {
+            let rows = TIME_BLOCK.min(n - start);
+            let m_r = inp.kernels.m_r.view();
+            far_memory(&mut lanes, m_r, start, rows, &mut paths, &mut sums);
+        }
+        let near = start.max(1);
         let m_r_row = inp.kernels.m_r.row(t + 1);
-        let m_r_row = &m_r_row.as_slice().expect("row-major kernel")[1..=t];
+        let m_r_row = &m_r_row.as_slice().expect("row-major kernel")[near..=t];
         let decay = lin.explicit(t, 0.0);
         let implicit = lin.implicit(t + 1, 0.0);
         let diag = lin.memory_diagonal(t + 1);
         for lane in lanes.iter_mut() {
-            let explicit = dt * dot(m_r_row, &lane.y[1..=t]);
+            let far = lane.far[t + 1 - start];
+            let explicit = dt * (far + dot(m_r_row, &lane.y[near..=t]));
             let yt = lane.y[t];
             let noise = lane.white[t] + 0.5 * (lane.x[t] + lane.x[t + 1]);
             let rhs = decay * yt + 0.5 * (lane.memory - lane.dv[t] + explicit) + noise;

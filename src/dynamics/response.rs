@@ -13,7 +13,10 @@
 //! of contact), so the columns are stored compressed, row by row: row k holds the columns
 //! of the sources s <= k.
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{s, ArrayView2, ArrayViewMut2};
+
+use super::TIME_BLOCK;
+use crate::linalg::gemm_add;
 
 /// Reusable buffers of the response columns of one process.
 #[derive(Debug, Default)]
@@ -22,6 +25,8 @@ pub struct ResponseWorkspace {
     z: Vec<f64>,
     acc: Vec<f64>,
     memory: Vec<f64>,
+    /// The memory sums of a block of rows over the points before the block.
+    far: Vec<f64>,
 }
 
 /// The shared linear dynamics every member's response follows: current kernels, friction
@@ -83,7 +88,13 @@ pub fn evolve_columns(
     // memory[j] = dt times the trapezoidal int_{s_j}^{t_k} M_R(t_k, u) z(u) du.
     ws.memory.clear();
     ws.memory.resize(na, 0.0);
-    let (z, active, acc, memory) = (&mut ws.z, &ws.active, &mut ws.acc, &mut ws.memory);
+    let (z, active, acc, memory, far) = (
+        &mut ws.z,
+        &ws.active,
+        &mut ws.acc,
+        &mut ws.memory,
+        &mut ws.far,
+    );
     let mut flops = 0u64;
     // cnt = number of sources <= k: the valid columns of row k.
     let mut cnt = 0usize;
@@ -97,10 +108,38 @@ pub fn evolve_columns(
         if k + 1 == n {
             break;
         }
-        // acc[j] = sum_{u = s_j}^{k} w_u M_R(t_{k+1}, u) z_j(u), w = 1/2 at u = s_j.
-        acc[..cnt].iter_mut().for_each(|a| *a = 0.0);
-        let mut cu = 0usize;
-        for u in 0..=k {
+        // acc[j] = sum_{u = s_j}^{k} w_u M_R(t_{k+1}, u) z_j(u), w = 1/2 at u = s_j (z_j
+        // vanishes before s_j). The part u < K of the rows k + 1 in [K, K + TIME_BLOCK) is
+        // one matrix product at the start of the block, M_R[K.., ..K] Z[..K, ..], with the
+        // columns of the sources before K; the rest is summed step by step.
+        let start = (k + 1) / TIME_BLOCK * TIME_BLOCK;
+        if k == 0 || k + 1 == start {
+            let rows = TIME_BLOCK.min(n - start);
+            far.clear();
+            far.resize(rows * na, 0.0);
+            let sources = active.partition_point(|&s| s < start);
+            if sources > 0 {
+                let mut out =
+                    ArrayViewMut2::from_shape((rows, na), &mut far[..]).expect("rows x na buffer");
+                let zk = ArrayView2::from_shape((start, na), &z[..start * na])
+                    .expect("start x na columns");
+                gemm_add(
+                    out.slice_mut(s![.., ..sources]),
+                    1.0,
+                    m_r.slice(s![start..start + rows, ..start]),
+                    false,
+                    zk.slice(s![.., ..sources]),
+                    false,
+                );
+                // Only the products with z_j(u) at u >= s_j count: the rest multiply zeros.
+                let useful: usize = active[..sources].iter().map(|&s| start - s).sum();
+                flops += (rows * useful) as u64;
+            }
+        }
+        let row = k + 1 - start;
+        acc[..cnt].copy_from_slice(&far[row * na..row * na + cnt]);
+        let mut cu = active.partition_point(|&s| s < start);
+        for u in start..=k {
             while cu < na && active[cu] <= u {
                 cu += 1;
             }
@@ -181,7 +220,8 @@ mod tests {
     /// process with local term kappa + v'': compare with the particle's response matrix.
     #[test]
     fn matches_dense_response_with_memory() {
-        let n = 30;
+        // Several time blocks (TIME_BLOCK = 32): far and near memory parts both checked.
+        let n = 100;
         let (zeta, dt) = (1.3, 0.05);
         let kappa: Vec<f64> = (0..n).map(|i| 0.4 + 0.01 * i as f64).collect();
         let m_r = kernel(n, dt);
@@ -260,7 +300,8 @@ mod tests {
     /// v''_k = 0 add nothing, while the others agree with a dense trapezoidal computation.
     #[test]
     fn intermittent_contact_matches_dense_member() {
-        let n = 25;
+        // Several time blocks, sources starting inside and before each of them.
+        let n = 90;
         let (zeta, dt) = (1.0, 0.1);
         let kappa = vec![0.5; n];
         let m_r = Array2::from_shape_fn((n, n), |(i, j)| if j <= i { 0.2 } else { 0.0 });
