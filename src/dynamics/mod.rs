@@ -31,6 +31,15 @@ pub mod uncertainty;
 /// blocked Volterra step), so the bulk of the memory work runs at matrix-product speed.
 pub const TIME_BLOCK: usize = 32;
 
+/// The time block of row `row` (>= 1) of a memory sum on n points: its first row K, and,
+/// when `row` is the first row of the block a step computes (row 0 never is), the number of
+/// rows in the block, whose far part is then due.
+pub fn time_block(row: usize, n: usize) -> (usize, Option<usize>) {
+    let start = row / TIME_BLOCK * TIME_BLOCK;
+    let opens = row == start || row == 1;
+    (start, opens.then(|| TIME_BLOCK.min(n - start)))
+}
+
 pub use kernels::Kernels;
 pub use sampling::PopulationSpec;
 pub use solver::{solve, solve_from, IterationReport, Observer, Solution, SolverSpec, SolverState};

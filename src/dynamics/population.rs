@@ -20,7 +20,7 @@ use super::response::LinearDynamics;
 use super::sampling::{lane_rng, member_rng};
 use super::splitting::Decision;
 use super::tally::{Partial, Tally, TallyContext};
-use super::{Kernels, Problem, TIME_BLOCK};
+use super::{time_block, Kernels, Problem};
 use crate::error::{Error, Result};
 use crate::linalg::{dot, gemm_add};
 use crate::potential::Potential;
@@ -443,9 +443,8 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         // Memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0), then the trapezoidal step of
         // docs/equations.md (N1), implicit in y_{t+1}. The part u < K of the rows in the
         // time block [K, K + TIME_BLOCK) is one product at the block's start.
-        let start = (t + 1) / TIME_BLOCK * TIME_BLOCK;
-        if t == 0 || t + 1 == start {
-            let rows = TIME_BLOCK.min(n - start);
+        let (start, opens) = time_block(t + 1, n);
+        if let Some(rows) = opens {
             let m_r = inp.kernels.m_r.view();
             far_memory(&mut lanes, m_r, start, rows, &mut paths, &mut sums);
         }

@@ -15,7 +15,7 @@
 
 use ndarray::{s, ArrayView2, ArrayViewMut2};
 
-use super::TIME_BLOCK;
+use super::time_block;
 use crate::linalg::gemm_add;
 
 /// Reusable buffers of the response columns of one process.
@@ -96,8 +96,10 @@ pub fn evolve_columns(
         &mut ws.far,
     );
     let mut flops = 0u64;
-    // cnt = number of sources <= k: the valid columns of row k.
+    // cnt = number of sources <= k: the valid columns of row k; sources = number of
+    // sources before the current time block (the columns of its far part).
     let mut cnt = 0usize;
+    let mut sources = 0usize;
     for k in 0..n {
         if cnt < na && active[cnt] == k {
             z[k * na + cnt] = init(k);
@@ -112,12 +114,11 @@ pub fn evolve_columns(
         // vanishes before s_j). The part u < K of the rows k + 1 in [K, K + TIME_BLOCK) is
         // one matrix product at the start of the block, M_R[K.., ..K] Z[..K, ..], with the
         // columns of the sources before K; the rest is summed step by step.
-        let start = (k + 1) / TIME_BLOCK * TIME_BLOCK;
-        if k == 0 || k + 1 == start {
-            let rows = TIME_BLOCK.min(n - start);
+        let (start, opens) = time_block(k + 1, n);
+        if let Some(rows) = opens {
             far.clear();
             far.resize(rows * na, 0.0);
-            let sources = active.partition_point(|&s| s < start);
+            sources = active.partition_point(|&s| s < start);
             if sources > 0 {
                 let mut out =
                     ArrayViewMut2::from_shape((rows, na), &mut far[..]).expect("rows x na buffer");
@@ -138,7 +139,7 @@ pub fn evolve_columns(
         }
         let row = k + 1 - start;
         acc[..cnt].copy_from_slice(&far[row * na..row * na + cnt]);
-        let mut cu = active.partition_point(|&s| s < start);
+        let mut cu = sources;
         for u in start..=k {
             while cu < na && active[cu] <= u {
                 cu += 1;
