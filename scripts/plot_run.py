@@ -16,7 +16,9 @@ command. Written to OUTDIR, named PREFIX_<plot>.png:
   PREFIX_kappa.png        kappa(t) with its standard-error band, and beta M_C(t,t) dotted
                           (equal to kappa(t) in equilibrium)
   PREFIX_convergence.png  residual, Monte-Carlo noise floor and convergence target per
-                          iteration (the residual restarts when the causal window grows)
+                          iteration (the residual restarts when the causal window grows),
+                          and against the work spent in full passes (population x
+                          window^2 relative to all N members on the whole grid)
   PREFIX_kernels.png      heat maps of M_C(t,t'), M_R(t,s), C(t,t'), R(t,s) of the FIRST
                           file (axes in time units; s >= t, where M_R and R vanish by
                           causality, left blank). With --all-kernels: one figure per file,
@@ -180,19 +182,28 @@ def plot_kappa(files, out):
 
 
 def plot_convergence(files, out):
-    """Residual, noise floor and target per iteration, log y."""
-    fig, (ax,) = new_figure(files, 1, width=6.5)
+    """Residual, noise floor and target per iteration (left) and against the work spent
+    (right), log y."""
+    fig, (ax, aw) = new_figure(files, 2, width=5.2)
     for i, d in enumerate(files):
-        it = np.arange(1, len(d["convergence/residual"]) + 1)
-        ax.semilogy(it, d["convergence/residual"], "o-", ms=3, color=color(i), label=d.label)
-        ax.semilogy(it, d["convergence/noise_floor"], ":", color=color(i))
-        ax.semilogy(it, d["convergence/target"], "--", lw=0.8, color=color(i))
+        res = d["convergence/residual"]
+        it = np.arange(1, len(res) + 1)
+        # Work of an iteration in full passes (all N members over the whole grid): the
+        # population and exact-response cost grows as members x window^2.
+        pop, win = d["convergence/population"], d["convergence/window"]
+        work = np.cumsum(pop / pop.max() * (win / win.max()) ** 2)
+        for a, x in ((ax, it), (aw, work)):
+            a.semilogy(x, res, "o-", ms=3, color=color(i), label=d.label)
+            a.semilogy(x, d["convergence/noise_floor"], ":", color=color(i))
+            a.semilogy(x, d["convergence/target"], "--", lw=0.8, color=color(i))
+            a.set_ylabel("relative change / error")
+            a.grid(True, which="both", alpha=0.3)
     ax.set_xlabel("iteration")
-    ax.set_ylabel("relative change / error")
+    aw.set_xlabel("work (full passes: N members over the whole grid)")
     ax.set_title("converged when residual < target = max(tolerance, noise floor / 10)", fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
+    aw.set_title("the same against the work spent", fontsize=9)
     ax.legend(fontsize=8, loc="upper right")
-    dp.style_legend(ax, [("residual", {"ls": "-", "marker": "o", "ms": 3}),
+    dp.style_legend(aw, [("residual", {"ls": "-", "marker": "o", "ms": 3}),
                          ("noise floor", {"ls": ":"}), ("target", {"ls": "--", "lw": 0.8})],
                     fontsize=8, loc="lower left")
     dp.save(fig, out)

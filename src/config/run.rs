@@ -105,8 +105,9 @@ pub struct PopulationSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SolverSection {
-    /// Fraction of the new kernels mixed into the old ones per iteration, in (0, 1].
-    #[serde(default = "half")]
+    /// Fraction of the new kernels mixed into the old ones per iteration, in (0, 1] (halved
+    /// when the residual rises within a window).
+    #[serde(default = "one")]
     pub damping: f64,
     /// Relative residual below which the iteration has converged.
     #[serde(default = "default_tolerance")]
@@ -164,9 +165,6 @@ fn one() -> f64 {
 fn one_u64() -> u64 {
     1
 }
-fn half() -> f64 {
-    0.5
-}
 fn none_kind() -> String {
     "none".into()
 }
@@ -196,7 +194,7 @@ fn default_samples() -> usize {
 }
 fn default_solver() -> SolverSection {
     SolverSection {
-        damping: half(),
+        damping: one(),
         tolerance: default_tolerance(),
         max_iterations: default_max_iterations(),
         window: default_window(),

@@ -256,11 +256,7 @@ pub fn solve_from(
         // The first pass of the whole population after a converged presolve replaces the
         // kernels: the presolve sits at its own fixed point, and the whole population's pass
         // from there differs from it by little more than the small population's noise.
-        let after_presolve = state
-            .history
-            .last()
-            .is_some_and(|r| r.population < state.population && r.window == r.grid_points);
-        let damping = if after_presolve { 1.0 } else { spec.damping };
+        let damping = damping(spec, &state, residual);
         state.kernels.mix(&avg.kernels, damping, n);
         state.window_iterations += 1;
         state.history.push(report);
@@ -302,6 +298,35 @@ fn observe(
         .iter_mut()
         .try_for_each(|o| o.observe(report, state));
     agree(ranks, observed)
+}
+
+/// Most halvings of the damping within one window ([`damping`]).
+const MAX_HALVINGS: i32 = 3;
+
+/// The fraction of the new kernels mixed in after an iteration with `residual`: 1 for the
+/// first pass of the whole population after a converged presolve (which replaces the
+/// kernels), else `spec.damping` halved once for every rise of the residual over its
+/// predecessor among the current window's iterations after its first (at most
+/// [`MAX_HALVINGS`] times). A
+/// rise means the step overshoots, or that successive passes differ by their own noise,
+/// which a smaller step averages. A function of the history alone, so a resumed run mixes
+/// exactly as the uninterrupted one.
+fn damping(spec: &SolverSpec, state: &SolverState, residual: f64) -> f64 {
+    let after_presolve = state
+        .history
+        .last()
+        .is_some_and(|r| r.population < state.population && r.window == r.grid_points);
+    if after_presolve {
+        return 1.0;
+    }
+    // The first residual of a window measures the new points against zero kernels and
+    // says nothing about the step, so the rises are counted from the second one.
+    let recent = &state.history[state.history.len() - state.window_iterations..];
+    let residuals: Vec<f64> = (recent.iter().skip(1).map(|r| r.residual))
+        .chain([residual])
+        .collect();
+    let rises = residuals.windows(2).filter(|w| w[1] > w[0]).count();
+    spec.damping * 0.5f64.powi((rises as i32).min(MAX_HALVINGS))
 }
 
 /// Iterations over which a residual that no longer falls counts as stalled.
