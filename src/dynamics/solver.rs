@@ -26,7 +26,7 @@ pub struct SolverSpec {
     pub tolerance: f64,
     /// Iterations allowed per time window.
     pub max_iterations: usize,
-    /// Steps of the first window.
+    /// Fewest steps of the first window ([`first_window`]).
     pub window: usize,
     /// Presolve fraction f in (0, 1]: the iteration first runs with a population of f N
     /// members (at least [`MIN_PRESOLVE`]) until it converges on the whole grid, then
@@ -85,12 +85,25 @@ impl SolverState {
         let presolve = ((spec.presolve * size as f64).round() as usize).max(MIN_PRESOLVE);
         SolverState {
             kernels: Kernels::zeros(len),
-            window: (spec.window + 1).min(len),
+            window: first_window(len, spec.window),
             window_iterations: 0,
             population: presolve.min(size),
             history: Vec::new(),
         }
     }
+}
+
+/// Points of the first causal window on a grid of `len` points: steps/2^k steps (rounded
+/// up) with k the largest that leaves at least `least` steps (the whole grid when it has
+/// fewer). Doubling from there ends on the whole grid with a full doubling, instead of a
+/// last short extension that repeats nearly all the work of the window before it.
+fn first_window(len: usize, least: usize) -> usize {
+    let steps = len.saturating_sub(1);
+    let mut first = steps;
+    while first.div_ceil(2) >= least {
+        first = first.div_ceil(2);
+    }
+    first + 1
 }
 
 /// Watches the iteration.
@@ -399,6 +412,19 @@ mod tests {
             population: 1000,
             history: residuals.iter().map(|&r| report(r)).collect(),
         }
+    }
+
+    /// The windows halve back from the grid to at least the requested steps, and double
+    /// onto the grid.
+    #[test]
+    fn first_window_doubles_onto_the_grid() {
+        assert_eq!(first_window(101, 32), 51);
+        assert_eq!(first_window(201, 32), 51);
+        assert_eq!(first_window(401, 32), 51);
+        assert_eq!(first_window(151, 32), 39);
+        assert_eq!(first_window(61, 32), 61);
+        assert_eq!(first_window(21, 32), 21);
+        assert_eq!(first_window(65, 32), 33);
     }
 
     /// A cycle below the noise floor stalls; a converging sequence, a cycle above the floor
