@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::run;
+use common::{mean_se, problem, run};
 use dmfe::potential::Potential;
 use dmfe::statics::branch::solve_at_gamma;
 use dmfe::statics::{equilibrium_cage, BranchPoint, Interaction, StaticModel};
@@ -37,10 +37,15 @@ fn glass_energy_drift_is_second_order() {
 /// T0 t_max (the default would add 2 gamma_eff^2 under strain and so draw other members),
 /// so that a strained run and the unstrained one with the same seed hold the same members.
 fn glass(t: f64, extra: &str, steps: usize, t_max: f64, size: usize) -> String {
+    glass_seeded(t, extra, steps, t_max, size, 3)
+}
+
+/// [`glass`] with a given seed.
+fn glass_seeded(t: f64, extra: &str, steps: usize, t_max: f64, size: usize, seed: u64) -> String {
     format!(
         "[model]\nphi_hat = 10.0\nT = {t}\nT0 = 0.3\n[potential]\nkind = \"harmonic\"\n\
          eps = 1.0\n[grid]\nt_max = {t_max}\nsteps = {steps}\n[population]\nsize = {size}\n\
-         seed = 3\nreach = {reach}\n[solver]\ndamping = 0.5\n[output]\npath = \"v.h5\"\n{extra}",
+         seed = {seed}\nreach = {reach}\n[output]\npath = \"v.h5\"\n{extra}",
         reach = 0.3 * t_max
     )
 }
@@ -90,7 +95,10 @@ const GLASS_SIZE: usize = 200_000;
 /// = 0.504 over t = 6-10, 0.479 over t = 10-15, 0.465 over t = 15-20 (its fluctuation
 /// between unit-time blocks 0.04; the per-point standard error of the strained run, 0.079,
 /// bounds the error); convected stress 1.15. Passes when the plateau is within 10% of the
-/// static value (N = 20000 gives 16% above) and within the per-point standard error.
+/// static value (N = 20000 gives 16% above) and within the per-point standard error. At
+/// dt = 0.1 four seeds (3-6) give 0.4985 +- 0.0068 over t = 15-20 (seed 3: 0.494), their
+/// scatter 0.014 there and 0.035 over t = 6-10, so one seed does not resolve the dt
+/// dependence (t = 6-10: 0.519, 0.504, 0.536 at dt = 0.1, 0.05, 0.025).
 #[test]
 #[ignore]
 fn glass_step_strain_plateau_is_the_static_stress() {
@@ -166,5 +174,78 @@ fn quenched_glass_plateau_is_the_state_following_one() {
     assert!(
         (m - target).abs() < 3.0 * se + 0.03 * target,
         "{m} +- {se} vs {target}"
+    );
+}
+
+/// Spec 1.8 items 6 and 9 at a small step, gamma0 = 0.05 (ramp 0.1 at t = 1) on the
+/// equilibrium glass (T = T0 = 0.3), dt = 0.1, N = 200000, seeds 3-6 (each the strained
+/// run minus the unstrained one with the same members; about 6 min on 2 cores): the plateau
+/// of beta sigma/gamma0 over t = 15-20 against the static sigma_hat(0.05)/0.05, within 3
+/// standard errors over the seeds. Also prints the linear response of the unstrained
+/// kernels, beta^2 sum_j dgamma_j M_C(t, t_j)/gamma0, over the same windows. Measured:
+/// plateau 2.679 +- 0.074 against the static 2.631 (1/Delta_eq = 2.641); the linear
+/// response lies above the stress in every window (t = 2-4: by 0.34 +- 0.07, t = 15-20: by
+/// 0.24 +- 0.11), and its plateau 2.92 +- 0.04 matches this dt's own cage, 1/Delta_r(20) =
+/// 1/0.337, which is 11% smaller than the static one at dt = 0.1 (0.369 at dt = 0.05). In the
+/// liquid the same linear response holds within errors (tests/stress.rs); in the glass the
+/// 8-10% gap between the stress and beta M_C is an open question (docs/equations.md, "Linear
+/// response").
+#[test]
+#[ignore]
+fn glass_small_step_against_statics_and_linear_response() {
+    let (gamma0, t_max, steps) = (0.05, 20.0, 200);
+    let dt = t_max / steps as f64;
+    let beta = 1.0 / 0.3;
+    let target = static_glass(0.3, gamma0).eval.sigma / gamma0;
+    let step = "[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.05\nt_step = 1.0\n\
+                ramp = 0.1\n";
+    let windows = [(2.0, 4.0), (6.0, 10.0), (10.0, 15.0), (15.0, 20.0)];
+    let (mut stress, mut response) = (vec![vec![]; 4], vec![vec![]; 4]);
+    for seed in 3..=6 {
+        let strained_config = glass_seeded(0.3, step, steps, t_max, GLASS_SIZE, seed);
+        let (p, _) = problem(&strained_config);
+        let gamma: Vec<f64> = (0..=steps).map(|i| p.model.gamma(p.grid.time(i))).collect();
+        let still = run(&glass_seeded(0.3, "", steps, t_max, GLASS_SIZE, seed));
+        let strained = run(&strained_config);
+        let m_c = &still.kernels.m_c;
+        let diff: Vec<f64> = (0..=steps)
+            .map(|i| {
+                beta * (strained.averages.stress.mean[i] - still.averages.stress.mean[i]) / gamma0
+            })
+            .collect();
+        let lr: Vec<f64> = (0..=steps)
+            .map(|i| {
+                (1..=i)
+                    .map(|j| (gamma[j] - gamma[j - 1]) * m_c[[i, j]])
+                    .sum::<f64>()
+                    * beta
+                    * beta
+                    / gamma0
+            })
+            .collect();
+        for (k, &(a, b)) in windows.iter().enumerate() {
+            stress[k].push(window(&diff, dt, a, b));
+            response[k].push(window(&lr, dt, a, b));
+        }
+    }
+    for (k, &(a, b)) in windows.iter().enumerate() {
+        let (s, s_se) = mean_se(&stress[k]);
+        let (r, r_se) = mean_se(&response[k]);
+        let d: Vec<f64> = stress[k]
+            .iter()
+            .zip(&response[k])
+            .map(|(x, y)| x - y)
+            .collect();
+        let (dm, d_se) = mean_se(&d);
+        println!(
+            "t = {a}-{b}: beta sigma/gamma0 = {s:.3} +- {s_se:.3}; linear response \
+             {r:.3} +- {r_se:.3}; difference {dm:+.3} +- {d_se:.3}"
+        );
+    }
+    let (plateau, se) = mean_se(&stress[3]);
+    println!("plateau (t = 15-20) {plateau:.3} +- {se:.3}; static sigma_hat/gamma0 = {target:.3}");
+    assert!(
+        (plateau - target).abs() < 3.0 * se,
+        "{plateau} +- {se} vs {target}"
     );
 }
