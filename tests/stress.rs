@@ -34,7 +34,10 @@ fn strains(text: &str, i: &[usize]) -> Vec<f64> {
 /// gives gamma F E_w[v'' + v'] = gamma F kappa), for shear (F = 1) and for random
 /// displacements (F = 0.25, gamma0 = 0.2: the same gamma_eff = 0.1). The convected stress
 /// gives gamma0 F (kappa + P) instead, 45% more, which the test also rules out.
-/// Tolerance: 4 standard errors plus 1% for the O(gamma0^2) terms.
+/// Tolerance: 4 standard errors plus 1% for the O(gamma0^2) terms. The first point after a
+/// jump also carries an O(dt) deficit, the gap's response within the step that holds the
+/// jump (measured in the stiffer glass of tests/validation.rs: 5.2 +- 1.0% at dt = 0.01,
+/// 2.5 +- 0.6% at dt = 0.005); in this liquid it is inside the standard error (4.7%).
 #[test]
 fn born_modulus_is_f_kappa() {
     let n = 100_000;
