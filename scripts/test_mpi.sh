@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v mpirun >/dev/null 2>&1 || need+=(mpich libmpich-dev)
-ldconfig -p 2>/dev/null | grep -q 'libclang' || need+=(libclang-dev)
+# The C library bindgen loads (libclang.so or libclang-N.so.M), not libclang-cpp, which
+# other packages bring without it.
+ldconfig -p 2>/dev/null | grep -qE 'libclang(-[0-9]+)?\.so' || need+=(libclang-dev)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
