@@ -392,96 +392,123 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         nb,
         n,
     );
-    let (mut paths, mut sums) = (Vec::new(), Vec::new());
-    for t in 0..n {
-        for lane in lanes.iter_mut() {
-            let h = base(t, lane.member) + lane.y[t];
-            let pv = model.potential.eval(h);
-            lane.h[t] = h;
-            lane.dv[t] = pv.dv;
-            lane.d2v[t] = pv.d2v;
-            lane.w[t] = lane.weight;
-            tally.add_terms(lane.member, t, lane.weight, pv);
-        }
-        if t + 1 == n {
-            break;
-        }
-        if let Some(rule) = splitting {
-            // Weight windows at t (docs/equations.md, "Importance splitting"); a dropped
-            // lane is tallied now and leaves the block (a sample keeps running as a tracer).
-            // The range is fixed first: copies made at t are not decided again at t.
-            for l in 0..lanes.len() {
-                let room = lane_cap.saturating_sub(lanes.len());
-                let lane = &mut lanes[l];
-                if lane.weight == 0.0 {
-                    continue;
-                }
-                let target = pb.population.target_weight(model, lane.h[t]);
-                let u: f64 = lane.rng.random();
-                match rule.decide(lane.weight, target, u, room) {
-                    Decision::Keep => {}
-                    Decision::Survive(w) => lane.weight = w,
-                    Decision::Drop => {
-                        lane.drop_after(t);
-                        tally.add(lane);
-                    }
-                    Decision::Split(k) => {
-                        let w = lane.weight / k as f64;
-                        lane.weight = w;
-                        let b = lane.member;
-                        for _ in 1..k {
-                            copies[b] += 1;
-                            let rng = lane_rng(seed, ids[b], copies[b]);
-                            let copy = lanes[l].copy_at(t, copies[b], w, rng, white, inp.chol);
-                            lanes.push(copy);
-                        }
-                    }
-                }
-            }
-            lanes.retain(Lane::is_running);
-        }
-        // Memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0), then the trapezoidal step of
-        // docs/equations.md (N1), implicit in y_{t+1}. The part u < K of the rows in the
-        // time block [K, K + TIME_BLOCK) is one product at the block's start.
-        let (start, opens) = time_block(t + 1, n);
-        if let Some(rows) = opens {
-            let m_r = inp.kernels.m_r.view();
-            far_memory(&mut lanes, m_r, start, rows, &mut paths, &mut sums);
-        }
+    // Evaluates a lane at point t: its gap, the potential there and the one-time terms.
+    let evaluate = |lane: &mut Lane, t: usize, tally: &mut Tally| {
+        let h = base(t, lane.member) + lane.y[t];
+        let pv = model.potential.eval(h);
+        lane.h[t] = h;
+        lane.dv[t] = pv.dv;
+        lane.d2v[t] = pv.d2v;
+        lane.w[t] = lane.weight;
+        tally.add_terms(lane.member, t, lane.weight, pv);
+    };
+    // Steps a lane from t to t + 1: the memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0),
+    // then the trapezoidal step of docs/equations.md (N1), implicit in y_{t+1}. The part
+    // u < K of the rows in the time block [K, K + TIME_BLOCK) is the lane's `far`, one
+    // product at the block's start (`far_memory`).
+    let step = |lane: &mut Lane, t: usize| -> Result<()> {
+        let (start, _) = time_block(t + 1, n);
         let near = start.max(1);
         let m_r_row = inp.kernels.m_r.row(t + 1);
         let m_r_row = &m_r_row.as_slice().expect("row-major kernel")[near..=t];
-        let decay = lin.explicit(t, 0.0);
-        let implicit = lin.implicit(t + 1, 0.0);
-        let diag = lin.memory_diagonal(t + 1);
-        for lane in lanes.iter_mut() {
-            let far = lane.far[t + 1 - start];
-            let explicit = dt * (far + dot(m_r_row, &lane.y[near..=t]));
-            let yt = lane.y[t];
-            let noise = lane.white[t] + 0.5 * (lane.x[t] + lane.x[t + 1]);
-            let rhs = decay * yt + 0.5 * (lane.memory - lane.dv[t] + explicit) + noise;
-            let next = implicit_step(
-                &model.potential,
-                implicit,
-                base(t + 1, lane.member),
-                rhs,
-                yt,
-            );
-            let Some(next) = next else {
-                let id = ids[lane.member];
-                return Err(Error::Diverged {
-                    what: "gap h (implicit step without a solution: lower grid.dt)".into(),
-                    step: t + 1,
-                    time: pb.grid.time(t + 1),
-                    iteration: inp.iteration,
-                    member: match lane.serial {
-                        0 => id.to_string(),
-                        s => format!("{id} (copy {s})"),
-                    },
-                });
-            };
-            lane.y[t + 1] = next;
-            lane.memory = explicit + diag * next;
+        let far = lane.far[t + 1 - start];
+        let explicit = dt * (far + dot(m_r_row, &lane.y[near..=t]));
+        let yt = lane.y[t];
+        let noise = lane.white[t] + 0.5 * (lane.x[t] + lane.x[t + 1]);
+        let rhs = lin.explicit(t, 0.0) * yt + 0.5 * (lane.memory - lane.dv[t] + explicit) + noise;
+        let next = implicit_step(
+            &model.potential,
+            lin.implicit(t + 1, 0.0),
+            base(t + 1, lane.member),
+            rhs,
+            yt,
+        );
+        let Some(next) = next else {
+            let id = ids[lane.member];
+            return Err(Error::Diverged {
+                what: "gap h (implicit step without a solution: lower grid.dt)".into(),
+                step: t + 1,
+                time: pb.grid.time(t + 1),
+                iteration: inp.iteration,
+                member: match lane.serial {
+                    0 => id.to_string(),
+                    s => format!("{id} (copy {s})"),
+                },
+            });
+        };
+        lane.y[t + 1] = next;
+        lane.memory = explicit + lin.memory_diagonal(t + 1) * next;
+        Ok(())
+    };
+    let m_r = inp.kernels.m_r.view();
+    let (mut paths, mut sums) = (Vec::new(), Vec::new());
+    for lane in lanes.iter_mut() {
+        evaluate(lane, 0, &mut tally);
+    }
+    match splitting {
+        // Without splitting the lanes are independent within a time block: each runs
+        // through the block alone, its arrays streamed in order (all lanes point by point
+        // would touch a cache line of every lane's every array at each point). Every
+        // member has one lane, so the tally's sums are added in the same order either way.
+        None => {
+            let mut row = 1;
+            while row < n {
+                let (start, rows) = time_block(row, n);
+                let rows = rows.expect("a step opens each time block");
+                far_memory(&mut lanes, m_r, start, rows, &mut paths, &mut sums);
+                for lane in lanes.iter_mut() {
+                    for r in row..start + rows {
+                        step(lane, r - 1)?;
+                        evaluate(lane, r, &mut tally);
+                    }
+                }
+                row = start + rows;
+            }
+        }
+        Some(rule) => {
+            for t in 0..n - 1 {
+                // Weight windows at t (docs/equations.md, "Importance splitting"); a dropped
+                // lane is tallied now and leaves the block (a sample keeps running as a
+                // tracer). The range is fixed first: copies made at t are not decided again
+                // at t.
+                for l in 0..lanes.len() {
+                    let room = lane_cap.saturating_sub(lanes.len());
+                    let lane = &mut lanes[l];
+                    if lane.weight == 0.0 {
+                        continue;
+                    }
+                    let target = pb.population.target_weight(model, lane.h[t]);
+                    let u: f64 = lane.rng.random();
+                    match rule.decide(lane.weight, target, u, room) {
+                        Decision::Keep => {}
+                        Decision::Survive(w) => lane.weight = w,
+                        Decision::Drop => {
+                            lane.drop_after(t);
+                            tally.add(lane);
+                        }
+                        Decision::Split(k) => {
+                            let w = lane.weight / k as f64;
+                            lane.weight = w;
+                            let b = lane.member;
+                            for _ in 1..k {
+                                copies[b] += 1;
+                                let rng = lane_rng(seed, ids[b], copies[b]);
+                                let copy = lanes[l].copy_at(t, copies[b], w, rng, white, inp.chol);
+                                lanes.push(copy);
+                            }
+                        }
+                    }
+                }
+                lanes.retain(Lane::is_running);
+                let (start, opens) = time_block(t + 1, n);
+                if let Some(rows) = opens {
+                    far_memory(&mut lanes, m_r, start, rows, &mut paths, &mut sums);
+                }
+                for lane in lanes.iter_mut() {
+                    step(lane, t)?;
+                    evaluate(lane, t + 1, &mut tally);
+                }
+            }
         }
     }
     let mut samples = Vec::new();
