@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{mean_se, problem, run};
+use common::{problem, run};
 use dmfe::potential::Potential;
 use dmfe::statics::branch::solve_at_gamma;
 use dmfe::statics::{equilibrium_cage, BranchPoint, Interaction, StaticModel};
@@ -177,35 +177,37 @@ fn quenched_glass_plateau_is_the_state_following_one() {
     );
 }
 
-/// Spec 1.8 items 6 and 9 at a small step, gamma0 = 0.05 (ramp 0.1 at t = 1) on the
-/// equilibrium glass (T = T0 = 0.3), dt = 0.1, N = 200000, seeds 3-6 (each the strained
-/// run minus the unstrained one with the same members; about 6 min on 2 cores): the plateau
-/// of beta sigma/gamma0 over t = 15-20 against the static sigma_hat(0.05)/0.05, within 3
-/// standard errors over the seeds. Also prints the linear response of the unstrained
-/// kernels, beta^2 sum_j dgamma_j M_C(t, t_j)/gamma0, over the same windows. Measured:
-/// plateau 2.679 +- 0.074 against the static 2.631 (1/Delta_eq = 2.641); the linear
-/// response lies above the stress in every window (t = 2-4: by 0.34 +- 0.07, t = 15-20: by
-/// 0.24 +- 0.11), and its plateau 2.92 +- 0.04 matches this dt's own cage, 1/Delta_r(20) =
-/// 1/0.337, which is 11% smaller than the static one at dt = 0.1 (0.369 at dt = 0.05). In the
-/// liquid the same linear response holds within errors (tests/stress.rs); in the glass the
-/// 8-10% gap between the stress and beta M_C is an open question (docs/equations.md, "Linear
-/// response").
+/// Spec 1.8 item 9 in the glass: after a small step gamma0 = 0.05 (ramp 0.1 at t = 1) on the
+/// equilibrium glass (T = T0 = 0.3, dt = 0.1), beta sigma/gamma0 follows the linear response
+/// of the unstrained kernels, beta^2 sum_j dgamma_j M_C(t, t_j)/gamma0, within 5% in every
+/// window (mean of seeds 3 and 4 at N = 10^6, the strained run minus the unstrained one with
+/// the same members; about 15 min on 2 cores). The population must be this large: the stress
+/// has a finite-N deficit. Measured, stress against linear response over t = 2-4, 6-10, 10-15,
+/// 15-20: N = 10^6, seed 3: 3.634/3.802, 2.958/3.053, 2.886/2.956, 2.862/2.907; seed 4:
+/// 3.777/3.861, 3.046/3.084, 2.953/2.992, 2.912/2.953 (gaps 1.2-4.4%); N = 200000, seeds 3-6:
+/// 3.45 +- 0.04 / 3.79 +- 0.06, 2.96/3.06, 2.73/2.94, 2.68 +- 0.07 / 2.92 +- 0.04 (gaps
+/// 3-11%; the same with the strain ramped over ten steps). Also printed: the static
+/// sigma_hat(0.05)/0.05 = 2.631, which the plateau at dt = 0.1 does not reach (2.86-2.91 at
+/// N = 10^6): this dt's cage is too small (Delta_r(20) = 0.328 against the static 0.379),
+/// and beta^2 M_C follows it (L2); at N = 200000 the finite-N deficit happened to cancel that
+/// (2.68 +- 0.07).
 #[test]
 #[ignore]
-fn glass_small_step_against_statics_and_linear_response() {
-    let (gamma0, t_max, steps) = (0.05, 20.0, 200);
+fn glass_small_step_follows_linear_response() {
+    let (gamma0, t_max, steps, size) = (0.05, 20.0, 200, 1_000_000);
     let dt = t_max / steps as f64;
     let beta = 1.0 / 0.3;
     let target = static_glass(0.3, gamma0).eval.sigma / gamma0;
     let step = "[driving]\nkind = \"shear\"\nschedule = \"step\"\ngamma0 = 0.05\nt_step = 1.0\n\
                 ramp = 0.1\n";
     let windows = [(2.0, 4.0), (6.0, 10.0), (10.0, 15.0), (15.0, 20.0)];
-    let (mut stress, mut response) = (vec![vec![]; 4], vec![vec![]; 4]);
-    for seed in 3..=6 {
-        let strained_config = glass_seeded(0.3, step, steps, t_max, GLASS_SIZE, seed);
+    let seeds = [3, 4];
+    let (mut stress, mut response) = (vec![0.0; 4], vec![0.0; 4]);
+    for seed in seeds {
+        let strained_config = glass_seeded(0.3, step, steps, t_max, size, seed);
         let (p, _) = problem(&strained_config);
         let gamma: Vec<f64> = (0..=steps).map(|i| p.model.gamma(p.grid.time(i))).collect();
-        let still = run(&glass_seeded(0.3, "", steps, t_max, GLASS_SIZE, seed));
+        let still = run(&glass_seeded(0.3, "", steps, t_max, size, seed));
         let strained = run(&strained_config);
         let m_c = &still.kernels.m_c;
         let diff: Vec<f64> = (0..=steps)
@@ -224,28 +226,26 @@ fn glass_small_step_against_statics_and_linear_response() {
             })
             .collect();
         for (k, &(a, b)) in windows.iter().enumerate() {
-            stress[k].push(window(&diff, dt, a, b));
-            response[k].push(window(&lr, dt, a, b));
+            let (s, r) = (window(&diff, dt, a, b), window(&lr, dt, a, b));
+            println!(
+                "seed {seed}, t = {a}-{b}: beta sigma/gamma0 = {s:.3}, linear response {r:.3}"
+            );
+            stress[k] += s / seeds.len() as f64;
+            response[k] += r / seeds.len() as f64;
         }
     }
     for (k, &(a, b)) in windows.iter().enumerate() {
-        let (s, s_se) = mean_se(&stress[k]);
-        let (r, r_se) = mean_se(&response[k]);
-        let d: Vec<f64> = stress[k]
-            .iter()
-            .zip(&response[k])
-            .map(|(x, y)| x - y)
-            .collect();
-        let (dm, d_se) = mean_se(&d);
+        let gap = stress[k] / response[k] - 1.0;
         println!(
-            "t = {a}-{b}: beta sigma/gamma0 = {s:.3} +- {s_se:.3}; linear response \
-             {r:.3} +- {r_se:.3}; difference {dm:+.3} +- {d_se:.3}"
+            "t = {a}-{b}: beta sigma/gamma0 = {:.3}, linear response {:.3}, gap {gap:+.3}; \
+             static sigma_hat/gamma0 = {target:.3}",
+            stress[k], response[k]
+        );
+        assert!(
+            gap.abs() < 0.05,
+            "t = {a}-{b}: {} vs {}",
+            stress[k],
+            response[k]
         );
     }
-    let (plateau, se) = mean_se(&stress[3]);
-    println!("plateau (t = 15-20) {plateau:.3} +- {se:.3}; static sigma_hat/gamma0 = {target:.3}");
-    assert!(
-        (plateau - target).abs() < 3.0 * se,
-        "{plateau} +- {se} vs {target}"
-    );
 }
