@@ -16,7 +16,7 @@ pub enum Error {
     /// The integration produced a non-finite value.
     #[error(
         "diverged: non-finite {what} at time step {step} (t = {time}) of iteration {iteration}, \
-         member {member}; reduce grid.dt (more steps) or increase damping (solver.damping closer to 0)"
+         member {member}; reduce grid.dt (more steps) or lower solver.damping (default 1: mix in less of each new pass)"
     )]
     Diverged {
         /// Which quantity went non-finite.
