@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{liquid, liquid_seeded, mean_se, problem, run};
+use common::{liquid, liquid_seeded, mean_se, problem, run, strain_convolution};
 use dmfe::dynamics::Solution;
 
 const BETA: f64 = 2.0;
@@ -215,9 +215,7 @@ fn stress_is_the_linear_response_beta_m_c() {
             } else {
                 0.0
             };
-            let rp: f64 = (1..=i)
-                .map(|j| (gamma_rate[j] - gamma_rate[j - 1]) * BETA * m_c[[i, j]])
-                .sum();
+            let rp = BETA * strain_convolution(&gamma_rate, m_c, i);
             step_dev[i].push(stepped.averages.stress.mean[i] - s0[i] - sp);
             rate_dev[i].push(sheared.averages.stress.mean[i] - s0[i] - rp);
             step_pred[i] += sp / seeds as f64;

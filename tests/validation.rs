@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{problem, run};
+use common::{problem, run, strain_convolution};
 use dmfe::potential::Potential;
 use dmfe::statics::branch::solve_at_gamma;
 use dmfe::statics::{equilibrium_cage, BranchPoint, Interaction, StaticModel};
@@ -216,14 +216,7 @@ fn glass_small_step_follows_linear_response() {
             })
             .collect();
         let lr: Vec<f64> = (0..=steps)
-            .map(|i| {
-                (1..=i)
-                    .map(|j| (gamma[j] - gamma[j - 1]) * m_c[[i, j]])
-                    .sum::<f64>()
-                    * beta
-                    * beta
-                    / gamma0
-            })
+            .map(|i| beta * beta * strain_convolution(&gamma, m_c, i) / gamma0)
             .collect();
         for (k, &(a, b)) in windows.iter().enumerate() {
             let (s, r) = (window(&diff, dt, a, b), window(&lr, dt, a, b));

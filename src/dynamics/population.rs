@@ -406,7 +406,16 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     // then the trapezoidal step of docs/equations.md (N1), implicit in y_{t+1}. The part
     // u < K of the rows in the time block [K, K + TIME_BLOCK) is the lane's `far`, one
     // product at the block's start (`far_memory`).
+    // The step's coefficients from t to t + 1, the same for every lane: decay of y_t,
+    // implicit coefficient and memory diagonal of y_{t+1}.
+    let coefficients: Vec<(f64, f64, f64)> = (0..n.saturating_sub(1))
+        .map(|t| {
+            let (decay, implicit) = (lin.explicit(t, 0.0), lin.implicit(t + 1, 0.0));
+            (decay, implicit, lin.memory_diagonal(t + 1))
+        })
+        .collect();
     let step = |lane: &mut Lane, t: usize| -> Result<()> {
+        let (decay, implicit, diag) = coefficients[t];
         let (start, _) = time_block(t + 1, n);
         let near = start.max(1);
         let m_r_row = inp.kernels.m_r.row(t + 1);
@@ -415,10 +424,10 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         let explicit = dt * (far + dot(m_r_row, &lane.y[near..=t]));
         let yt = lane.y[t];
         let noise = lane.white[t] + 0.5 * (lane.x[t] + lane.x[t + 1]);
-        let rhs = lin.explicit(t, 0.0) * yt + 0.5 * (lane.memory - lane.dv[t] + explicit) + noise;
+        let rhs = decay * yt + 0.5 * (lane.memory - lane.dv[t] + explicit) + noise;
         let next = implicit_step(
             &model.potential,
-            lin.implicit(t + 1, 0.0),
+            implicit,
             base(t + 1, lane.member),
             rhs,
             yt,
@@ -437,7 +446,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             });
         };
         lane.y[t + 1] = next;
-        lane.memory = explicit + lin.memory_diagonal(t + 1) * next;
+        lane.memory = explicit + diag * next;
         Ok(())
     };
     let m_r = inp.kernels.m_r.view();
@@ -466,11 +475,10 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             }
         }
         Some(rule) => {
-            for t in 0..n - 1 {
-                // Weight windows at t (docs/equations.md, "Importance splitting"); a dropped
-                // lane is tallied now and leaves the block (a sample keeps running as a
-                // tracer). The range is fixed first: copies made at t are not decided again
-                // at t.
+            // Weight windows at t (docs/equations.md, "Importance splitting"); a dropped
+            // lane is tallied now and leaves the block (a sample keeps running as a tracer).
+            // The range is fixed first: copies made at t are not decided again at t.
+            let mut weight_windows = |lanes: &mut Vec<Lane>, t: usize, tally: &mut Tally| {
                 for l in 0..lanes.len() {
                     let room = lane_cap.saturating_sub(lanes.len());
                     let lane = &mut lanes[l];
@@ -499,6 +507,9 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                         }
                     }
                 }
+            };
+            for t in 0..n - 1 {
+                weight_windows(&mut lanes, t, &mut tally);
                 lanes.retain(Lane::is_running);
                 let (start, opens) = time_block(t + 1, n);
                 if let Some(rows) = opens {

@@ -320,10 +320,9 @@ const MAX_HALVINGS: i32 = 3;
 /// first pass of the whole population after a converged presolve (which replaces the
 /// kernels), else `spec.damping` halved once for every rise of the residual over its
 /// predecessor among the current window's iterations after its first (at most
-/// [`MAX_HALVINGS`] times). A
-/// rise means the step overshoots, or that successive passes differ by their own noise,
-/// which a smaller step averages. A function of the history alone, so a resumed run mixes
-/// exactly as the uninterrupted one.
+/// [`MAX_HALVINGS`] times). A rise means the step overshoots, or that successive passes
+/// differ by their own noise, which a smaller step averages. A function of the history
+/// alone, so a resumed run mixes exactly as the uninterrupted one.
 fn damping(spec: &SolverSpec, state: &SolverState, residual: f64) -> f64 {
     let after_presolve = state
         .history
@@ -425,6 +424,37 @@ mod tests {
         assert_eq!(first_window(61, 32), 61);
         assert_eq!(first_window(21, 32), 21);
         assert_eq!(first_window(65, 32), 33);
+    }
+
+    /// The damping halves per rise of the residual after the window's first iteration, at
+    /// most three times; the first pass of the whole population after a presolve is undamped.
+    #[test]
+    fn damping_halves_per_rise_of_the_residual() {
+        let spec = SolverSpec {
+            damping: 1.0,
+            tolerance: 1e-4,
+            max_iterations: 60,
+            window: 32,
+            presolve: 1.0,
+        };
+        // The rise from the first residual (against zero kernels) does not count.
+        assert_eq!(damping(&spec, &state(&[1.0]), 1.5), 1.0);
+        assert_eq!(damping(&spec, &state(&[1.0, 0.2]), 0.1), 1.0);
+        assert_eq!(damping(&spec, &state(&[1.0, 0.2]), 0.3), 0.5);
+        assert_eq!(damping(&spec, &state(&[1.0, 0.2, 0.3, 0.1]), 0.2), 0.25);
+        let cycling = [1.0, 0.1, 0.2, 0.1, 0.2, 0.1, 0.2];
+        assert_eq!(damping(&spec, &state(&cycling), 0.3), 0.125);
+        let mut after = state(&[0.01]);
+        after.history[0].population = 500;
+        after.history[0].window = 101;
+        after.window_iterations = 0;
+        let half = SolverSpec {
+            damping: 0.5,
+            ..spec
+        };
+        assert_eq!(damping(&half, &after, 0.2), 1.0);
+        after.history[0].population = 1000;
+        assert_eq!(damping(&half, &after, 0.2), 0.5);
     }
 
     /// A cycle below the noise floor stalls; a converging sequence, a cycle above the floor
