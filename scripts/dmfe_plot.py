@@ -61,7 +61,7 @@ def open_dmfe(path, solver):
         raise UsageError(f"{path}: not a dmfe output file (no 'dmfe_format' attribute)")
     if found != solver:
         f.close()
-        command = {"dynamics": "dmfe run", "static": "dmfe static"}.get(solver, solver)
+        command = {"dynamics": "dmfe run", "static": "dmfe static", "flow": "dmfe flow"}.get(solver, solver)
         raise UsageError(f"{path}: solver = '{found}', but this script plots '{solver}' files "
                          f"(written by `{command}`)")
     if fmt != FORMAT:

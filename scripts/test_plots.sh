@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI test of the plotting scripts: generates small dmfe files (a liquid, two shear start-ups,
-# a step strain, an AQS and an AQRD static branch) in a temporary directory, runs plot_run.py and
-# plot_static.py and plot_step_response.py on them, and checks that every expected PNG exists (> 1000 bytes) and that
+# a step strain, a flow curve, an AQS and an AQRD static branch) in a temporary directory, runs plot_run.py and
+# plot_static.py, plot_step_response.py and plot_flow.py on them, and checks that every expected PNG exists (> 1000 bytes) and that
 # a file of the wrong kind is refused with exit code 2. A few seconds on 2 cores.
 # Prints "plots: N passed, M failed"; exits non-zero if any check failed (each named).
 set -euo pipefail
@@ -54,6 +54,8 @@ check "dmfe run shear start-up, gamma_dot = 0.3" "$dmfe" run runs/shear-startup.
 check "dmfe run step strain" "$dmfe" run runs/step-strain.toml -q -o "$tmp/step.h5" "${small[@]}"
 check "dmfe static AQS" "$dmfe" static runs/static-hs.toml -q -o "$tmp/aqs.h5"
 check "dmfe static AQRD" "$dmfe" static runs/static-hs.toml -q -o "$tmp/aqrd.h5" --set driving.xi=0.7
+check "dmfe flow" "$dmfe" flow runs/flow-liquid.toml -q -o "$tmp/flow.h5" --set grid.steps=40 \
+  --set population.size=2000 --set grid.t_max=4
 check "foreign HDF5 file" python3 -c "import h5py, sys; h5py.File(sys.argv[1], 'w')['x'] = [1.0]" "$tmp/foreign.h5"
 
 # Dynamics: a sweep overlaid (one kernel figure per file), and one file with default names.
@@ -76,6 +78,11 @@ check "plot_step_response.py" python3 scripts/plot_step_response.py "$tmp/step.h
 check "step_response.png" png "$figs/step_response.png"
 check "plot_step_response.py refuses a start-up" refused python3 scripts/plot_step_response.py \
   "$tmp/shear01.h5" -o "$figs/no.png"
+
+# Flow curve and start-up transients.
+check "plot_flow.py" python3 scripts/plot_flow.py "$tmp/flow.h5" --eta 0.45 -o "$figs/flow.png"
+check "flow.png" png "$figs/flow.png"
+check "plot_flow.py refuses a run file" refused python3 scripts/plot_flow.py "$tmp/liq.h5" -o "$figs/no.png"
 
 # Statics: AQS and AQRD with the Eq. (36) collapse, and the default output name.
 check "plot_static.py --collapse" python3 scripts/plot_static.py "$tmp/aqs.h5" "$tmp/aqrd.h5" \

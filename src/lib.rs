@@ -17,6 +17,7 @@ pub mod config;
 pub mod driving;
 pub mod dynamics;
 pub mod error;
+pub mod flow;
 pub mod inspect;
 pub mod linalg;
 pub mod noise;

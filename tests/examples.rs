@@ -1,7 +1,7 @@
 //! Every example config in `runs/` loads and validates (static-*.toml for `dmfe static`,
-//! the others for `dmfe run`).
+//! flow-*.toml for `dmfe flow`, the others for `dmfe run`).
 
-use dmfe::config::{RunConfig, StaticConfig};
+use dmfe::config::{FlowConfig, RunConfig, StaticConfig};
 
 #[test]
 fn example_configs_are_valid() {
@@ -16,6 +16,8 @@ fn example_configs_are_valid() {
         if name.starts_with("static-") {
             let cfg = StaticConfig::load(&path, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
             cfg.model().unwrap();
+        } else if name.starts_with("flow-") {
+            FlowConfig::load(&path, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
         } else {
             RunConfig::load(&path, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

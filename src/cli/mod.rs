@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and the subcommands.
 
+mod flow;
 mod inspect;
 mod progress;
 mod run;
@@ -53,6 +54,35 @@ enum Command {
         #[arg(long)]
         allow_change: bool,
     },
+    /// Compute a flow curve sigma(gamma_dot): start-up to steady state at each rate.
+    ///
+    /// For each rate of flow.rates, the equilibrium state of [model] is driven at that
+    /// constant rate (shear, or random displacements) and solved as `dmfe run` would, on a
+    /// grid of common dt (grid.t_max / grid.steps) up to t_max = flow.strain / rate (within
+    /// [flow.t_min, grid.t_max]). Steady state is judged, not assumed: over the last
+    /// flow.steady_fraction of each run, the stress, pressure and energy must not differ
+    /// between the window's halves by more than flow.drift_tolerance standard errors. The
+    /// file holds per rate the steady stress, convected stress, pressures, energy (window
+    /// averages with standard errors that account for their correlation in time), the
+    /// effective viscosity sigma/(F gamma_dot), the diffusion constant, the stress overshoot,
+    /// the start-up transients and the steady kernels against the lag. Print a commented
+    /// config with `dmfe config flow`; plot with scripts/plot_flow.py.
+    Flow {
+        /// Flow configuration (TOML).
+        config: PathBuf,
+        /// Output file (overrides output.path).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Override a config key, e.g. --set flow.rates="[0.1, 1.0]" (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Worker threads (default: all cores; at most 4 per core). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print nothing but errors and warnings.
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Follow an equilibrium glass quasistatically in strain (replica-symmetric statics).
     ///
     /// Solves the state-following equations (paper Eqs. (26)-(36)) from gamma = 0 through
@@ -78,7 +108,7 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
-    /// Print a complete, commented configuration with every key (`run` or `static`).
+    /// Print a complete, commented configuration with every key (`run`, `flow` or `static`).
     Config {
         /// Which solver's configuration.
         #[arg(value_enum, default_value_t = ConfigKind::Run)]
@@ -109,6 +139,8 @@ enum Command {
 enum ConfigKind {
     /// `dmfe run`.
     Run,
+    /// `dmfe flow`.
+    Flow,
     /// `dmfe static`.
     Static,
 }
@@ -188,6 +220,19 @@ pub fn main() -> i32 {
             },
             ranks.as_ref(),
         ),
+        Command::Flow {
+            config,
+            output,
+            set,
+            threads,
+            quiet,
+        } => flow::run(flow::FlowArgs {
+            config,
+            output,
+            set,
+            threads,
+            quiet,
+        }),
         Command::Static {
             config,
             output,
@@ -206,6 +251,7 @@ pub fn main() -> i32 {
                 "{}",
                 match solver {
                     ConfigKind::Run => dmfe::config::REFERENCE_CONFIG,
+                    ConfigKind::Flow => dmfe::config::FLOW_REFERENCE_CONFIG,
                     ConfigKind::Static => dmfe::config::STATIC_REFERENCE_CONFIG,
                 }
             );

@@ -1,10 +1,12 @@
 //! Configuration files: TOML loading with `--set key=value` overrides and errors that name
-//! the offending key ([`load_value`]), the configuration of `dmfe run` ([`RunConfig`]) and
-//! of `dmfe static` ([`StaticConfig`]).
+//! the offending key ([`load_value`]), the configuration of `dmfe run` ([`RunConfig`]), of
+//! `dmfe flow` ([`FlowConfig`]) and of `dmfe static` ([`StaticConfig`]).
 
+mod flow;
 mod run;
 mod statics;
 
+pub use flow::*;
 pub use run::*;
 pub use statics::*;
 

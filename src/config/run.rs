@@ -90,6 +90,9 @@ pub struct PopulationSection {
     pub h0_max: Option<f64>,
     /// MSD reach of the h0 proposal (default: a free-particle bound over the run).
     pub reach: Option<f64>,
+    /// Strain reach gamma_s of the affine proposal of (u = h0 - g_c^2/2, g_c) (default 0:
+    /// the gap proposal alone).
+    pub strain_reach: Option<f64>,
     /// Importance splitting of members as they move (weight windows).
     #[serde(default = "default_splitting")]
     pub splitting: bool,
@@ -169,7 +172,7 @@ fn one_u64() -> u64 {
 fn none_kind() -> String {
     "none".into()
 }
-fn no_noise() -> ExternalNoise {
+pub(super) fn no_noise() -> ExternalNoise {
     ExternalNoise::None
 }
 fn default_tolerance() -> f64 {
@@ -193,7 +196,7 @@ fn default_lanes_per_member() -> usize {
 fn default_samples() -> usize {
     8
 }
-fn default_solver() -> SolverSection {
+pub(super) fn default_solver() -> SolverSection {
     SolverSection {
         damping: one(),
         tolerance: default_tolerance(),
@@ -203,7 +206,7 @@ fn default_solver() -> SolverSection {
     }
 }
 
-fn check(ok: bool, key: &str, msg: impl FnOnce() -> String) -> Result<()> {
+pub(super) fn check(ok: bool, key: &str, msg: impl FnOnce() -> String) -> Result<()> {
     if ok {
         Ok(())
     } else {
@@ -388,6 +391,11 @@ impl RunConfig {
                 format!("must be > 0, got {r}")
             })?;
         }
+        if let Some(g) = p.strain_reach {
+            check(g.is_finite() && g >= 0.0, "population.strain_reach", || {
+                format!("must be >= 0, got {g}")
+            })?;
+        }
         check(p.split_ratio > 1.0, "population.split_ratio", || {
             format!("must be > 1, got {}", p.split_ratio)
         })?;
@@ -448,6 +456,7 @@ impl RunConfig {
             p.h0_min,
             p.h0_max,
             p.reach,
+            p.strain_reach,
             self.output.samples,
             p.splitting.then_some(Splitting {
                 ratio: p.split_ratio,

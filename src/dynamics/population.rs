@@ -9,7 +9,7 @@
 //! parallel in waves of [`WAVE`] and their partial sums are added in block order, so the
 //! result is bit-identical for any thread count and memory does not grow with N.
 
-use ndarray::{s, Array1, Array2, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
@@ -20,7 +20,7 @@ use super::response::LinearDynamics;
 use super::sampling::{lane_rng, member_rng};
 use super::splitting::Decision;
 use super::tally::{Partial, Tally, TallyContext};
-use super::{time_block, Kernels, Problem};
+use super::{time_block, Kernels, Problem, TIME_BLOCK};
 use crate::error::{Error, Result};
 use crate::linalg::{dot, gemm_add};
 use crate::potential::Potential;
@@ -40,6 +40,36 @@ pub struct Estimate {
     pub mean: Array1<f64>,
     /// Its standard error (from the stratum pairs).
     pub se: Array1<f64>,
+    /// Covariance of the mean's sums over time blocks of [`TIME_BLOCK`] points (block a
+    /// holds the points [a TIME_BLOCK, (a + 1) TIME_BLOCK)), from the same stratum pairs;
+    /// empty when unknown (a file read back).
+    pub block_cov: Array2<f64>,
+}
+
+impl Estimate {
+    /// The linear combination sum_a c_a S_a of the mean's sums S_a over the time blocks a
+    /// (`c` has one coefficient per block), and its standard error c^T block_cov c, exact for
+    /// the stratified population (NaN without `block_cov`). A time average over a set of
+    /// blocks has c_a = 1/points there; the difference of two such averages, +- their own.
+    pub fn combination(&self, c: &[f64]) -> (f64, f64) {
+        let n = self.mean.len();
+        let value = c
+            .iter()
+            .enumerate()
+            .map(|(a, ca)| {
+                ca * self
+                    .mean
+                    .slice(s![a * TIME_BLOCK..n.min((a + 1) * TIME_BLOCK)])
+                    .sum()
+            })
+            .sum();
+        if self.block_cov.dim() != (c.len(), c.len()) {
+            return (value, f64::NAN);
+        }
+        let c = ArrayView1::from(c);
+        let var = c.dot(&self.block_cov.dot(&c));
+        (value, var.max(0.0).sqrt())
+    }
 }
 
 /// Population averages of one pass, on the leading `n` points.

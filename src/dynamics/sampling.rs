@@ -33,6 +33,12 @@ pub struct PopulationSpec {
     /// Importance splitting of members as they move (None: every member is one pair for
     /// the whole run).
     pub splitting: Option<Splitting>,
+    /// Strain reach gamma_s of the affine proposal (0: g_c ~ N(0, 1), the gap proposal
+    /// alone); see [`PopulationSpec::draw`].
+    pub strain_reach: f64,
+    /// Half-width a of the band of g_c around the affine sweep that the affine proposal
+    /// covers uniformly (docs/equations.md, "Sampling").
+    pub margin: f64,
     /// Cumulative probabilities at the cell edges of the piecewise-constant proposal.
     cdf: Vec<f64>,
     /// log of (phi_hat/2) times the proposal's normalisation: the target weight of gap h is
@@ -96,8 +102,13 @@ fn force_decay(potential: &Potential) -> f64 {
 /// contact measure is flat in h0 up to the run's MSD reach d and falls as
 /// e^{-(h0 - d)^2/(4 d)} beyond. The proposal follows the square root of that fall (a
 /// defensive tail), and for soft potentials the square root of the force's decay.
-fn log_proposal(model: &Model, d: f64, h: f64) -> f64 {
-    model.log_g_in(h) + h - log_tilt(model, d, h)
+///
+/// The affine proposal draws u = h0 - g_c^2/2 instead of h0 (see [`PopulationSpec::draw`]):
+/// a pair at u < 0 is in contact at t = 0 when g_c^2/2 < -u, so g_in does not suppress
+/// negative u there; its proposal keeps only e^{min(u, 0)} and the same tail.
+fn log_proposal(model: &Model, d: f64, h: f64, affine: bool) -> f64 {
+    let prior = if affine { 0.0 } else { model.log_g_in(h) };
+    prior + h - log_tilt(model, d, h)
 }
 
 /// log of the weight profile e^h g_in(h) / proposal(h), up to a constant:
@@ -107,17 +118,31 @@ fn log_tilt(model: &Model, d: f64, h: f64) -> f64 {
     h.max(0.0) * (1.0 + 0.5 * force_decay(&model.potential)) + beyond * beyond / (8.0 * d)
 }
 
+/// Fraction of the affine proposal of g_c that is the standard normal (a defensive
+/// component: the rest is uniform on the band of the affine sweep).
+const AFFINE_NORMAL: f64 = 0.1;
+
+/// Largest |gamma_eff(t)| over the grid.
+fn largest_strain(model: &Model, grid: &Grid) -> f64 {
+    (0..grid.len())
+        .map(|i| model.gamma_eff(grid.time(i)).abs())
+        .fold(0.0, f64::max)
+}
+
 /// The default MSD reach of a run: a free-particle bound on how far pairs move,
-/// T t_max/zeta + (f0 t_max/zeta)^2 + 2 gamma_eff_max^2, at least 0.25.
-pub fn default_reach(model: &Model, grid: &Grid) -> f64 {
+/// T t_max/zeta + (f0 t_max/zeta)^2, plus 2 gamma_eff_max^2 when the strain is left to the
+/// gap proposal (`strain_reach` = 0); at least 0.25.
+pub fn default_reach(model: &Model, grid: &Grid, strain_reach: f64) -> f64 {
     let t_max = grid.time(grid.steps);
     let f0 = match model.noise {
         ExternalNoise::None => 0.0,
         ExternalNoise::Constant { f0 } | ExternalNoise::Active { f0, .. } => f0,
     };
-    let g_max = (0..grid.len())
-        .map(|i| model.gamma_eff(grid.time(i)).abs())
-        .fold(0.0, f64::max);
+    let g_max = if strain_reach > 0.0 {
+        0.0
+    } else {
+        largest_strain(model, grid)
+    };
     (model.temperature * t_max / model.zeta_hat
         + (f0 * t_max / model.zeta_hat).powi(2)
         + 2.0 * g_max * g_max)
@@ -125,9 +150,9 @@ pub fn default_reach(model: &Model, grid: &Grid) -> f64 {
 }
 
 /// The default lower end of the window: where e^h g_in(h) has fallen 14 decades below its
-/// value at h = 0.
-pub fn default_h0_min(model: &Model) -> f64 {
-    let log_rho = |h: f64| h + model.log_g_in(h);
+/// value at h = 0 (for the affine proposal's u, where e^u has).
+pub fn default_h0_min(model: &Model, affine: bool) -> f64 {
+    let log_rho = |h: f64| h + if affine { 0.0 } else { model.log_g_in(h) };
     let floor = log_rho(0.0) - 14.0 * std::f64::consts::LN_10;
     let mut h = 0.0;
     while h > -60.0 && log_rho(h) > floor {
@@ -155,11 +180,14 @@ impl PopulationSpec {
         h0_min: Option<f64>,
         h0_max: Option<f64>,
         reach: Option<f64>,
+        strain_reach: Option<f64>,
         samples: usize,
         splitting: Option<Splitting>,
     ) -> Result<Self> {
-        let reach = reach.unwrap_or_else(|| default_reach(model, grid));
-        let h0_min = h0_min.unwrap_or_else(|| default_h0_min(model));
+        let strain_reach = strain_reach.unwrap_or(0.0);
+        let reach = reach.unwrap_or_else(|| default_reach(model, grid, strain_reach));
+        let affine = strain_reach > 0.0;
+        let h0_min = h0_min.unwrap_or_else(|| default_h0_min(model, affine));
         let h0_max = h0_max.unwrap_or_else(|| default_h0_max(model, reach));
         if h0_max <= h0_min {
             return Err(Error::config(
@@ -171,7 +199,7 @@ impl PopulationSpec {
         let logq: Vec<f64> = (0..PROPOSAL_CELLS)
             .map(|j| {
                 let h = h0_min + (j as f64 + 0.5) * dh;
-                log_proposal(model, reach, h)
+                log_proposal(model, reach, h, affine)
             })
             .collect();
         let top = logq.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -193,6 +221,8 @@ impl PopulationSpec {
             reach,
             samples: samples.min(size),
             splitting,
+            strain_reach,
+            margin: (2.0 * h0_max.max(0.5)).sqrt(),
             cdf,
             log_scale: (0.5 * model.phi_hat * acc * dh).ln() + top,
         })
@@ -200,29 +230,74 @@ impl PopulationSpec {
 
     /// The target weight w*(h) of a member at gap h (section "Importance splitting"): the
     /// weight a member drawn at h0 = h would carry, from the proposal's smooth profile
-    /// (equal to the drawn weights up to the proposal's tabulation within a cell).
+    /// (equal to the drawn weights up to the proposal's tabulation within a cell; with the
+    /// affine proposal, its typical weight, the band's mean width over c_u replacing its
+    /// width).
     pub fn target_weight(&self, model: &Model, h: f64) -> f64 {
-        (self.log_scale + log_tilt(model, self.reach, h)).exp()
+        let band = if self.strain_reach > 0.0 {
+            let width = self.strain_reach * (2.0 / std::f64::consts::PI).sqrt() + 2.0 * self.margin;
+            width / ((1.0 - AFFINE_NORMAL) * (2.0 * std::f64::consts::PI).sqrt())
+        } else {
+            1.0
+        };
+        band * (self.log_scale + log_tilt(model, self.reach, h)).exp()
     }
 
-    /// Draws member `index` (stratified in h0: its proposal quantile lies in
-    /// [index/N, (index+1)/N)), consuming the first three numbers of `rng`.
+    /// Draws member `index` (stratified in its proposal quantile, which lies in
+    /// [index/N, (index+1)/N)), consuming the first three numbers of `rng` (five with the
+    /// affine proposal).
+    ///
+    /// Gap proposal (`strain_reach` = 0): h0 from the tabulated proposal, g_c and c_u
+    /// standard normal. Affine proposal (docs/equations.md, "Sampling"): the affine gap is
+    /// h0 + gamma g_c c_u + gamma^2 c_u^2/2 = u + (g_c + gamma c_u)^2/2 with u = h0 - g_c^2/2,
+    /// so a pair can touch during the run only if u is within the MSD reach and g_c lies
+    /// within the margin a of the sweep -gamma c_u, gamma in [0, gamma_s]. Then u is drawn from
+    /// the gap proposal, c_u standard normal, g_c from the mixture
+    /// 0.1 N(0, 1) + 0.9 U(band), and h0 = u + g_c^2/2; the weight is
+    /// (phi_hat/2) e^{h0} g_in(h0) phi(g_c) / (p(u) q(g_c | c_u)), where e^{h0} phi(g_c) =
+    /// e^u / sqrt(2 pi) keeps it finite for any g_c.
     pub fn draw(&self, model: &Model, index: usize, rng: &mut Xoshiro256PlusPlus) -> Member {
-        let u = (index as f64 + rng.random::<f64>()) / self.size as f64;
-        let g_c: f64 = rng.sample(StandardNormal);
+        let q = (index as f64 + rng.random::<f64>()) / self.size as f64;
+        let normal: f64 = rng.sample(StandardNormal);
         let c_unit: f64 = rng.sample(StandardNormal);
         let cells = PROPOSAL_CELLS;
-        let j = (self.cdf.partition_point(|&c| c <= u) - 1).min(cells - 1);
+        let j = (self.cdf.partition_point(|&c| c <= q) - 1).min(cells - 1);
         let mass = self.cdf[j + 1] - self.cdf[j];
         let dh = (self.h0_max - self.h0_min) / cells as f64;
         let frac = if mass > 0.0 {
-            (u - self.cdf[j]) / mass
+            (q - self.cdf[j]) / mass
         } else {
             0.5
         };
-        let h0 = self.h0_min + (j as f64 + frac.clamp(0.0, 1.0)) * dh;
+        let u = self.h0_min + (j as f64 + frac.clamp(0.0, 1.0)) * dh;
         let density = mass / dh;
-        let weight = 0.5 * model.phi_hat * (h0 + model.log_g_in(h0)).exp() / density;
+        let half_phi = 0.5 * model.phi_hat;
+        if self.strain_reach <= 0.0 {
+            return Member {
+                h0: u,
+                g_c: normal,
+                c_unit,
+                weight: half_phi * (u + model.log_g_in(u)).exp() / density,
+            };
+        }
+        let sweep = -self.strain_reach * c_unit;
+        let (lo, hi) = (sweep.min(0.0) - self.margin, sweep.max(0.0) + self.margin);
+        let pick: f64 = rng.random();
+        let spot: f64 = rng.random();
+        let g_c = if pick < AFFINE_NORMAL {
+            normal
+        } else {
+            lo + spot * (hi - lo)
+        };
+        let root_2pi = (2.0 * std::f64::consts::PI).sqrt();
+        let in_band = if (lo..=hi).contains(&g_c) {
+            (1.0 - AFFINE_NORMAL) / (hi - lo)
+        } else {
+            0.0
+        };
+        let q_g = AFFINE_NORMAL * (-0.5 * g_c * g_c).exp() / root_2pi + in_band;
+        let h0 = u + 0.5 * g_c * g_c;
+        let weight = half_phi * (u + model.log_g_in(h0)).exp() / (root_2pi * density * q_g);
         Member {
             h0,
             g_c,
@@ -276,7 +351,8 @@ mod tests {
                 steps: 100,
             };
             let spec =
-                PopulationSpec::new(&m, &grid, 20000, 7, None, Some(4.0), None, 0, None).unwrap();
+                PopulationSpec::new(&m, &grid, 20000, 7, None, Some(4.0), None, None, 0, None)
+                    .unwrap();
             let f = |h: f64| pot.dv(h).powi(2);
             // Stratified estimate and its standard error from stratum pairs.
             let terms: Vec<f64> = (0..spec.size)
@@ -318,6 +394,91 @@ mod tests {
                 "{pot:?}: {est} vs {exact} (se {se})"
             );
             assert!(se / exact < 0.03, "{pot:?}: relative error {}", se / exact);
+        }
+    }
+
+    /// The affine proposal integrates the same measure as the gap proposal:
+    /// (phi_hat/2) E_{g_c, c_u} int e^{h0} g_in(h0) v'(h_aff)^2 dh0 with h_aff = h0 + gamma g_c
+    /// c_u + gamma^2 c_u^2/2, at gamma = 0 (the initial state) and at gamma = 3 (inside the
+    /// band swept up to strain_reach = 4), against a quadrature over (c_u, g_c, h0).
+    #[test]
+    fn affine_proposal_is_unbiased() {
+        let pot = Potential::Harmonic { eps: 1.0 };
+        let m = model(pot);
+        let grid = Grid {
+            dt: 0.01,
+            steps: 100,
+        };
+        let spec = PopulationSpec::new(
+            &m,
+            &grid,
+            200_000,
+            5,
+            None,
+            None,
+            Some(1.0),
+            Some(4.0),
+            0,
+            None,
+        )
+        .unwrap();
+        let phi = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        for gamma in [0.0, 3.0] {
+            let f = |mem: &Member| {
+                let h = mem.h0 + gamma * mem.g_c * mem.c_unit + 0.5 * (gamma * mem.c_unit).powi(2);
+                pot.dv(h).powi(2)
+            };
+            let terms: Vec<f64> = (0..spec.size)
+                .map(|i| {
+                    let mem = spec.draw(&m, i, &mut member_rng(spec.seed, i));
+                    mem.weight * f(&mem)
+                })
+                .collect();
+            let n = spec.size as f64;
+            let est = terms.iter().sum::<f64>() / n;
+            let se = terms
+                .chunks_exact(2)
+                .map(|p| (p[1] - p[0]).powi(2))
+                .sum::<f64>()
+                .sqrt()
+                / n;
+            // Quadrature: for each (c, g) the shift b = gamma g c + gamma^2 c^2/2, and
+            // int_{-8}^{-b} e^{h} g_in(h) 4 (h + b)^2 dh; g around the peak -gamma c of
+            // e^{-b} phi(g).
+            let (kc, kg, kh) = (160, 160, 400);
+            let mut exact = 0.0;
+            for ic in 0..kc {
+                let c = -6.0 + 12.0 * (ic as f64 + 0.5) / kc as f64;
+                let mut inner_c = 0.0;
+                for ig in 0..kg {
+                    let g = -gamma * c - 9.0 + 18.0 * (ig as f64 + 0.5) / kg as f64;
+                    let b = gamma * g * c + 0.5 * (gamma * c).powi(2);
+                    let top = -b;
+                    if top <= -8.0 {
+                        continue;
+                    }
+                    let dh = (top + 8.0) / kh as f64;
+                    let inner: f64 = (0..kh)
+                        .map(|j| {
+                            let h = -8.0 + (j as f64 + 0.5) * dh;
+                            (h + m.log_g_in(h)).exp() * pot.dv(h + b).powi(2) * dh
+                        })
+                        .sum();
+                    inner_c += phi(g) * inner * 18.0 / kg as f64;
+                }
+                exact += phi(c) * inner_c * 12.0 / kc as f64;
+            }
+            exact *= 0.5 * m.phi_hat;
+            eprintln!("gamma = {gamma}: population {est} +- {se}, quadrature {exact}");
+            assert!(
+                (est - exact).abs() < 4.0 * se,
+                "gamma = {gamma}: {est} vs {exact} (se {se})"
+            );
+            assert!(
+                se / exact < 0.05,
+                "gamma = {gamma}: relative error {}",
+                se / exact
+            );
         }
     }
 

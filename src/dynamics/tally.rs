@@ -9,6 +9,7 @@ use super::lanes::Lane;
 use super::observables::{terms, Geometry, Observable};
 use super::population::{Estimate, Work};
 use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
+use super::TIME_BLOCK;
 use crate::linalg::gemm_add;
 use crate::potential::PotentialValues;
 
@@ -20,9 +21,13 @@ pub const FORCE_BATCH: usize = 256;
 /// (members 2i, 2i+1, neighbours in h0) of the squared difference of their families' sums:
 /// with stratified h0 the variance of the mean is sum_pairs (x_a - x_b)^2 / N^2, which the
 /// i.i.d. formula would overestimate many times where the terms vary smoothly with h0.
+/// `block_sq[[o, a, b]]` is the same sum over stratum pairs of the products of those
+/// differences summed over the time blocks a and b ([`time_blocks`]): the covariance of
+/// block sums, from which the error of any average over whole blocks follows exactly.
 pub struct Partial {
     pub one_time: Array2<f64>,
     pub one_time_sq: Array2<f64>,
+    pub block_sq: Array3<f64>,
     pub m_c: Array2<f64>,
     pub m_c_diag_sq: Array1<f64>,
     pub m_r: Array2<f64>,
@@ -36,6 +41,7 @@ impl Partial {
         Partial {
             one_time: Array2::zeros((k, n)),
             one_time_sq: Array2::zeros((k, n)),
+            block_sq: Array3::zeros((k, time_blocks(n), time_blocks(n))),
             m_c: Array2::zeros((n, n)),
             m_c_diag_sq: Array1::zeros(n),
             m_r: Array2::zeros((n, n)),
@@ -47,6 +53,7 @@ impl Partial {
     pub fn add(&mut self, o: Partial) {
         self.one_time += &o.one_time;
         self.one_time_sq += &o.one_time_sq;
+        self.block_sq += &o.block_sq;
         self.m_c += &o.m_c;
         self.m_c_diag_sq += &o.m_c_diag_sq;
         self.m_r += &o.m_r;
@@ -59,7 +66,7 @@ impl Partial {
     }
 
     /// The sums as one flat message (for the ranks of a run, [`crate::ranks`]):
-    /// one_time, one_time_sq, m_c, m_c_diag_sq, m_r, the work counters, then the samples
+    /// one_time, one_time_sq, m_c, block_sq, m_c_diag_sq, m_r, the work counters, then the samples
     /// (their number, and each one's member index followed by its n values). Every count
     /// is far below 2^53, so it is exact as an f64.
     pub fn to_message(&self) -> Vec<f64> {
@@ -70,6 +77,7 @@ impl Partial {
         ]
         .iter()
         .flat_map(|a| a.iter().copied())
+        .chain(self.block_sq.iter().copied())
         .chain(self.m_c_diag_sq.iter().copied())
         .chain(self.m_r.iter().copied())
         .collect();
@@ -104,6 +112,9 @@ impl Partial {
         let one_time = matrix(take(k * n), k);
         let one_time_sq = matrix(take(k * n), k);
         let m_c = matrix(take(n * n), n);
+        let nb = time_blocks(n);
+        let block_sq = Array3::from_shape_vec((k, nb, nb), take(k * nb * nb))
+            .expect("message of the right length");
         let m_c_diag_sq = Array1::from(take(n));
         let m_r = matrix(take(n * n), n);
         let c = take(6);
@@ -123,6 +134,7 @@ impl Partial {
         Partial {
             one_time,
             one_time_sq,
+            block_sq,
             m_c,
             m_c_diag_sq,
             m_r,
@@ -136,6 +148,36 @@ impl Partial {
         Estimate {
             mean: self.one_time.row(o.index()).mapv(|x| x / count),
             se: self.one_time_sq.row(o.index()).mapv(|q| q.sqrt() / count),
+            block_cov: self
+                .block_sq
+                .index_axis(ndarray::Axis(0), o.index())
+                .mapv(|q| q / (count * count)),
+        }
+    }
+}
+
+/// Number of time blocks of [`TIME_BLOCK`] points on `n` points (the last one may be short).
+pub fn time_blocks(n: usize) -> usize {
+    n.div_ceil(TIME_BLOCK)
+}
+
+/// `block_sq[[o, a, b]] += D_o(a) D_o(b)`, with D_o(a) the sum of `d[[o, t]]` over the points
+/// t of time block a.
+fn add_block_products(block_sq: &mut Array3<f64>, d: &Array2<f64>) {
+    let nb = block_sq.dim().1;
+    for (o, row) in d.outer_iter().enumerate() {
+        let n = row.len();
+        let sums: Vec<f64> = (0..nb)
+            .map(|a| {
+                (a * TIME_BLOCK..n.min((a + 1) * TIME_BLOCK))
+                    .map(|t| row[t])
+                    .sum()
+            })
+            .collect();
+        for a in 0..nb {
+            for b in 0..nb {
+                block_sq[[o, a, b]] += sums[a] * sums[b];
+            }
         }
     }
 }
@@ -270,6 +312,7 @@ impl<'a> Tally<'a> {
                 let d = &self.family.slice(s![b, .., ..]).t()
                     - &self.family.slice(s![b - 1, .., ..]).t();
                 part.one_time_sq.zip_mut_with(&d, |q, x| *q += x * x);
+                add_block_products(&mut part.block_sq, &d);
                 let d = &self.family_diag.row(b) - &self.family_diag.row(b - 1);
                 part.m_c_diag_sq.zip_mut_with(&d, |q, x| *q += x * x);
             }

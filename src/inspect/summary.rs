@@ -47,6 +47,7 @@ pub fn summary(file: &OutputFile) -> Result<String> {
     );
     match solver.as_deref() {
         Some("static") => summary_static(file, &mut s)?,
+        Some("flow") => summary_flow(file, &mut s),
         _ => summary_dynamics(file, &mut s)?,
     }
     attr_block(
@@ -270,6 +271,61 @@ fn summary_equilibrium(file: &OutputFile, s: &mut String, t: &Array1<f64>) -> Re
         num(r.kappa_vs_m_c_mean)
     );
     Ok(())
+}
+
+/// One line per rate of a `dmfe flow` file: steady stress, viscosity, pressure, energy and
+/// diffusion with standard errors, the overshoot, and the steady-state verdict.
+fn summary_flow(file: &OutputFile, s: &mut String) {
+    let Some(rates) = file.opt_1d("rate") else {
+        line!(s, "flow:        no rate axis");
+        return;
+    };
+    let n = rates.len();
+    let col = |name: &str| {
+        file.opt_1d(&format!("flow/{name}"))
+            .filter(|v| v.len() == n)
+            .unwrap_or_else(|| Array1::from_elem(n, f64::NAN))
+    };
+    let pm = |name: &str, i: usize| {
+        format!(
+            "{} +- {}",
+            num(col(name)[i]),
+            num(col(&format!("{name}_se"))[i])
+        )
+    };
+    let tol = file
+        .attrs("config")
+        .into_iter()
+        .find(|(k, _)| k == "drift_tolerance")
+        .and_then(|(_, v)| v.as_f64())
+        .unwrap_or(f64::NAN);
+    line!(
+        s,
+        "flow:        {n} rates; steady state judged over [window_start, window_end] within {}          standard errors of drift",
+        num(tol)
+    );
+    for i in 0..n {
+        let steady = if col("steady")[i] > 0.5 {
+            "steady"
+        } else {
+            "NOT steady"
+        };
+        line!(
+            s,
+            "  gamma_dot = {}: stress = {}, viscosity = {}, pressure = {}, energy = {},              D = {}; overshoot {} at gamma = {}; t = {}-{} (strain {}), {steady}",
+            num(rates[i]),
+            pm("stress", i),
+            pm("viscosity", i),
+            pm("pressure", i),
+            pm("energy", i),
+            pm("diffusion", i),
+            pm("overshoot_stress", i),
+            num(col("overshoot_strain")[i]),
+            num(col("window_start")[i]),
+            num(col("window_end")[i]),
+            num(col("strain_max")[i])
+        );
+    }
 }
 
 fn summary_static(file: &OutputFile, s: &mut String) -> Result<()> {

@@ -1,7 +1,8 @@
-//! HDF5 output: a self-describing file writer, the layouts written by the dynamical and
-//! static solvers, the lock that keeps two runs off one output, and the typed reader of
+//! HDF5 output: a self-describing file writer, the layouts written by the dynamical, flow
+//! and static solvers, the lock that keeps two runs off one output, and the typed reader of
 //! all of them.
 
+mod flow_file;
 mod lock;
 mod provenance;
 mod reader;
@@ -10,6 +11,7 @@ mod scales;
 mod static_file;
 mod writer;
 
+pub use flow_file::write_flow;
 pub use lock::OutputLock;
 pub use provenance::Provenance;
 pub use reader::{is_numeric, read_attr, AttrValue, OutputFile};

@@ -15,7 +15,7 @@ use crate::dynamics::kernels::Kernels;
 use crate::dynamics::particle::Particle;
 use crate::dynamics::population::{Averages, Estimate, Work};
 use crate::dynamics::uncertainty::ParticleErrors;
-use crate::dynamics::Solution;
+use crate::dynamics::{Solution, TIME_BLOCK};
 use crate::error::{Error, Result};
 
 /// A value of an HDF5 attribute, read whatever its stored type.
@@ -390,6 +390,11 @@ impl OutputFile {
         let est = |name: &str| Estimate {
             mean: or0(&format!("observables/{name}")),
             se: or0(&format!("observables/{name}_se")),
+            block_cov: self
+                .read_2d(&format!("observables/{name}_block_cov"))
+                .ok()
+                .filter(|m| m.dim() == (n.div_ceil(TIME_BLOCK), n.div_ceil(TIME_BLOCK)))
+                .unwrap_or_else(|| Array2::zeros((0, 0))),
         };
         let averages = Averages {
             kernels: kernels.clone(),

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array1, ArrayView1};
 
 use super::provenance::{create_output, Provenance};
+use super::H5Writer;
 use crate::config::RunConfig;
-use crate::dynamics::{Problem, Solution};
+use crate::dynamics::{Model, Problem, Solution, TIME_BLOCK};
 use crate::error::Result;
 
 /// Writes the solution of `problem` (configured by `config`) to `path` (temporary name,
@@ -54,6 +55,15 @@ pub fn write_run(
     )?;
     let iterations = Array1::from_iter((1..=solution.history.len()).map(|i| i as f64));
     w.dimension_scale("iteration", iterations.view(), "1", "iteration number")?;
+    let blocks = Array1::from_iter((0..n.div_ceil(TIME_BLOCK)).map(|a| grid.time(a * TIME_BLOCK)));
+    for name in ["block", "block_prime"] {
+        w.dimension_scale(
+            name,
+            blocks.view(),
+            "zeta_hat/eps",
+            "first time of each time block of the observables' block covariances",
+        )?;
+    }
     w.write_1d(
         "grid/t",
         t.view(),
@@ -138,6 +148,15 @@ pub fn write_run(
             est.se.view(),
             "eps",
             &format!("standard error of observables/{name}"),
+        )?;
+        w.write_2d(
+            &format!("observables/{name}_block_cov"),
+            est.block_cov.view(),
+            ["block", "block_prime"],
+            "eps^2",
+            &format!(
+                "covariance of the sums of observables/{name} over the time blocks of                  {TIME_BLOCK} points (stratum pairs): the error of any average over whole blocks"
+            ),
         )?;
     }
     one(
@@ -271,15 +290,7 @@ pub fn write_run(
     )?;
 
     let c = "config";
-    w.attr_str(c, "potential", model.potential.name())?;
-    w.attr_f64(c, "eps", model.potential.eps())?;
-    w.attr_f64(c, "phi_hat", model.phi_hat)?;
-    w.attr_f64(c, "zeta_hat", model.zeta_hat)?;
-    w.attr_f64(c, "T", model.temperature)?;
-    w.attr_f64(c, "T0", model.t0)?;
-    w.attr_str(c, "noise", model.noise.name())?;
-    w.attr_str(c, "driving", model.driving.name())?;
-    w.attr_f64(c, "F", model.driving.variance())?;
+    model_attrs(&w, model)?;
     w.attr_str(c, "schedule", model.schedule.name())?;
     w.attr_f64(c, "t_max", grid.time(grid.steps))?;
     w.attr_u64(c, "population_size", problem.population.size as u64)?;
@@ -312,4 +323,19 @@ pub fn write_run(
     w.attr_f64(pr, "final_noise_floor", last.noise_floor)?;
     w.attr_u64(pr, "lanes", solution.averages.work.lanes)?;
     w.finish()
+}
+
+/// The model's attributes of `/config`: potential, eps, phi_hat, zeta_hat, T, T0, noise,
+/// driving and F.
+pub(super) fn model_attrs(w: &H5Writer, model: &Model) -> Result<()> {
+    let c = "config";
+    w.attr_str(c, "potential", model.potential.name())?;
+    w.attr_f64(c, "eps", model.potential.eps())?;
+    w.attr_f64(c, "phi_hat", model.phi_hat)?;
+    w.attr_f64(c, "zeta_hat", model.zeta_hat)?;
+    w.attr_f64(c, "T", model.temperature)?;
+    w.attr_f64(c, "T0", model.t0)?;
+    w.attr_str(c, "noise", model.noise.name())?;
+    w.attr_str(c, "driving", model.driving.name())?;
+    w.attr_f64(c, "F", model.driving.variance())
 }

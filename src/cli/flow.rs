@@ -1,0 +1,122 @@
+//! `dmfe flow`: one start-up at constant rate per rate of `[flow]`, each solved by the
+//! population solver and judged for steady state, written as one flow-curve file.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use dmfe::config::FlowConfig;
+use dmfe::dynamics::{solve, Observer};
+use dmfe::flow::FlowPoint;
+use dmfe::output::{write_flow, H5Writer, OutputLock, Provenance};
+
+use super::progress::Progress;
+
+/// What `dmfe flow` was asked to do.
+pub struct FlowArgs {
+    /// Config file.
+    pub config: PathBuf,
+    /// Output path override.
+    pub output: Option<PathBuf>,
+    /// `--set` overrides.
+    pub set: Vec<String>,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// No progress or summary.
+    pub quiet: bool,
+}
+
+/// Loads and checks the config and the output path, solves every rate in turn, writes the
+/// flow curve and prints one line per rate.
+pub fn run(args: FlowArgs) -> Result<()> {
+    let mut config = FlowConfig::load(&args.config, &args.set)?;
+    if let Some(o) = &args.output {
+        config.output.path = o.clone();
+    }
+    let out_path = config.output.path.clone();
+    H5Writer::check_writable(&out_path, &[args.config.as_path()])?;
+    let _lock = OutputLock::acquire(&out_path)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(super::threads(args.threads)?)
+        .build()?;
+    let started = Instant::now();
+    let rates = config.flow.rates.clone();
+    let tol = config.flow.drift_tolerance;
+    let mut points = Vec::with_capacity(rates.len());
+    let mut first = None;
+    for (i, &rate) in rates.iter().enumerate() {
+        let (problem, spec) = config.run_config(rate).problem()?;
+        if !args.quiet {
+            eprintln!(
+                "rate {}/{}: gamma_dot = {rate}, t_max = {:.4} (strain {:.3}), {} steps",
+                i + 1,
+                rates.len(),
+                problem.grid.time(problem.grid.steps),
+                rate * problem.grid.time(problem.grid.steps),
+                problem.grid.steps
+            );
+        }
+        let clock = Instant::now();
+        let mut progress = Progress::new(problem.grid.len(), args.quiet);
+        let solution = pool.install(|| {
+            let observers: &mut [&mut dyn Observer] = &mut [&mut progress];
+            solve(&problem, &spec, observers)
+        });
+        progress.finish();
+        let solution = solution?;
+        let point = FlowPoint::new(
+            &problem,
+            &solution,
+            rate,
+            config.flow.steady_fraction,
+            clock.elapsed().as_secs_f64(),
+        );
+        if !args.quiet {
+            let (a, b) = point.window_times();
+            let s = point.stress;
+            eprintln!(
+                "  stress = {:.5} +- {:.5} over t = {a:.2}-{b:.2}; drift (in standard errors): \
+                 stress {:.1}, pressure {:.1}, energy {:.1}: {}",
+                s.mean,
+                s.se,
+                s.drift_in_se(),
+                point.pressure.drift_in_se(),
+                point.energy.drift_in_se(),
+                if point.is_steady(tol) {
+                    "steady"
+                } else {
+                    "NOT steady (raise grid.t_max or flow.strain)"
+                }
+            );
+        }
+        points.push(point);
+        first.get_or_insert(problem);
+    }
+    let provenance = Provenance {
+        threads: pool.current_num_threads(),
+        ranks: 1,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        git_commit: Some(env!("DMFE_GIT_COMMIT").to_string()).filter(|s| !s.is_empty()),
+    };
+    let problem = first.expect("at least one rate");
+    let path = write_flow(&out_path, &config, &problem, &points, &provenance)?;
+    let unsteady = points.iter().filter(|p| !p.is_steady(tol)).count();
+    if unsteady > 0 {
+        eprintln!(
+            "warning: {unsteady} of {} rates did not reach a steady state within \
+             flow.drift_tolerance = {tol} standard errors (flow/steady = 0): raise grid.t_max \
+             (and grid.steps) or flow.strain",
+            points.len()
+        );
+    }
+    if !args.quiet {
+        eprintln!(
+            "wrote {} ({} rates, {:.1} s)",
+            path.display(),
+            points.len(),
+            provenance.wall_seconds
+        );
+    }
+    Ok(())
+}

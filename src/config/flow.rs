@@ -1,0 +1,199 @@
+//! The configuration of `dmfe flow` (every key is documented in `dmfe config flow`, which
+//! prints `src/config/flow_reference.toml`): the sections of `dmfe run` without a strain
+//! schedule, and `[flow]`, the rates and how each is run to steady state.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::run::{
+    check, default_solver, no_noise, DrivingSection, GridSection, ModelSection, OutputSection,
+    PopulationSection, RunConfig, SolverSection,
+};
+use crate::error::Result;
+use crate::noise::ExternalNoise;
+use crate::potential::Potential;
+
+/// The fully commented reference configuration printed by `dmfe config flow`.
+pub const FLOW_REFERENCE_CONFIG: &str = include_str!("flow_reference.toml");
+
+/// `[flow]`: the shear rates of the flow curve and how each one is run and judged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSection {
+    /// Strain rates gamma_dot, increasing, each > 0.
+    pub rates: Vec<f64>,
+    /// Strain each rate is run to: t_max = strain / gamma_dot, within [t_min, grid.t_max].
+    #[serde(default = "default_strain")]
+    pub strain: f64,
+    /// Shortest run (the relaxation the fastest rates still need), <= grid.t_max.
+    #[serde(default)]
+    pub t_min: f64,
+    /// Fraction of each run, at its end, over which the steady state is judged and averaged.
+    #[serde(default = "default_steady_fraction")]
+    pub steady_fraction: f64,
+    /// Largest drift between the two halves of that window, in standard errors of the
+    /// difference, that still counts as steady.
+    #[serde(default = "default_drift_tolerance")]
+    pub drift_tolerance: f64,
+}
+
+fn default_strain() -> f64 {
+    20.0
+}
+fn default_steady_fraction() -> f64 {
+    0.5
+}
+fn default_drift_tolerance() -> f64 {
+    2.0
+}
+
+/// The whole configuration of `dmfe flow`: one state point, driven at each rate of
+/// `[flow]` from equilibrium (start-up at constant rate) to steady state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowConfig {
+    /// State point and dynamics.
+    pub model: ModelSection,
+    /// Pair potential.
+    pub potential: Potential,
+    /// External noise.
+    #[serde(default = "no_noise")]
+    pub noise: ExternalNoise,
+    /// Driving protocol (shear or random_displacements); the schedule is the rate.
+    pub driving: DrivingSection,
+    /// The time grid of the longest run: its t_max, and dt = t_max / steps for every rate.
+    pub grid: GridSection,
+    /// Population (the same members, seed and splitting at every rate).
+    pub population: PopulationSection,
+    /// Solver.
+    #[serde(default = "default_solver")]
+    pub solver: SolverSection,
+    /// Output.
+    pub output: OutputSection,
+    /// Rates and steady-state judgement.
+    pub flow: FlowSection,
+}
+
+impl FlowConfig {
+    /// Loads `path`, applies `--set` overrides, deserialises and validates (every rate's run).
+    pub fn load(path: &Path, overrides: &[String]) -> Result<FlowConfig> {
+        let value = super::load_value(path, overrides)?;
+        let cfg: FlowConfig = super::from_value(value)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The configuration as TOML text (stored in the output file).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("config serialises")
+    }
+
+    /// Time step dt = grid.t_max / grid.steps, common to every rate.
+    pub fn dt(&self) -> f64 {
+        self.grid.t_max / self.grid.steps as f64
+    }
+
+    /// Steps of the run at `rate`: strain / rate within [t_min, grid.t_max], in whole steps
+    /// of dt (at least 2).
+    pub fn steps(&self, rate: f64) -> usize {
+        let f = &self.flow;
+        let t = (f.strain / rate).clamp(f.t_min, self.grid.t_max);
+        ((t / self.dt()).round() as usize).clamp(2, self.grid.steps)
+    }
+
+    /// sqrt(F) of the driving (NaN when the driving section does not define F).
+    fn driving_scale(&self) -> f64 {
+        self.driving
+            .resolve(self.dt())
+            .map_or(f64::NAN, |(d, _)| d.variance().sqrt())
+    }
+
+    /// The `dmfe run` configuration of the start-up at `rate`: constant-rate driving on
+    /// [`FlowConfig::steps`] steps of dt, with the affine proposal reaching the run's largest
+    /// gamma_eff unless `population.strain_reach` is set (docs/equations.md, "Affine
+    /// proposal": without it, the members in contact thin out as 1/gamma^2).
+    pub fn run_config(&self, rate: f64) -> RunConfig {
+        let steps = self.steps(rate);
+        RunConfig {
+            model: self.model.clone(),
+            potential: self.potential,
+            noise: self.noise,
+            driving: DrivingSection {
+                schedule: Some("rate".into()),
+                gamma_dot: Some(rate),
+                ..self.driving.clone()
+            },
+            grid: GridSection {
+                t_max: steps as f64 * self.dt(),
+                steps,
+            },
+            population: PopulationSection {
+                strain_reach: self
+                    .population
+                    .strain_reach
+                    .or(Some(rate * steps as f64 * self.dt() * self.driving_scale())),
+                ..self.population.clone()
+            },
+            solver: self.solver.clone(),
+            output: self.output.clone(),
+        }
+    }
+
+    /// Checks `[flow]` and the driving, then every rate's run configuration.
+    pub fn validate(&self) -> Result<()> {
+        let d = &self.driving;
+        check(d.kind != "none", "driving.kind", || {
+            "a flow curve needs driving: shear or random_displacements".into()
+        })?;
+        check(
+            d.schedule.as_deref().is_none_or(|s| s == "rate"),
+            "driving.schedule",
+            || "dmfe flow drives at constant rate: leave the schedule out, or set \"rate\"".into(),
+        )?;
+        check(d.gamma_dot.is_none(), "driving.gamma_dot", || {
+            "set the rates in flow.rates".into()
+        })?;
+        let f = &self.flow;
+        check(!f.rates.is_empty(), "flow.rates", || {
+            "give at least one rate".into()
+        })?;
+        for (i, &r) in f.rates.iter().enumerate() {
+            check(r.is_finite() && r > 0.0, "flow.rates", || {
+                format!("every rate must be > 0, got {r}")
+            })?;
+            check(i == 0 || r > f.rates[i - 1], "flow.rates", || {
+                "the rates must increase".into()
+            })?;
+        }
+        check(
+            f.strain.is_finite() && f.strain > 0.0,
+            "flow.strain",
+            || format!("must be > 0, got {}", f.strain),
+        )?;
+        check(
+            f.t_min.is_finite() && f.t_min >= 0.0 && f.t_min <= self.grid.t_max,
+            "flow.t_min",
+            || {
+                format!(
+                    "must lie in [0, grid.t_max = {}], got {}",
+                    self.grid.t_max, f.t_min
+                )
+            },
+        )?;
+        check(
+            f.steady_fraction > 0.0 && f.steady_fraction < 1.0,
+            "flow.steady_fraction",
+            || format!("must lie in (0, 1), got {}", f.steady_fraction),
+        )?;
+        check(
+            f.drift_tolerance.is_finite() && f.drift_tolerance > 0.0,
+            "flow.drift_tolerance",
+            || format!("must be > 0, got {}", f.drift_tolerance),
+        )?;
+        for &r in &f.rates {
+            self.run_config(r).problem()?;
+        }
+        Ok(())
+    }
+}

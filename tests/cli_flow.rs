@@ -1,0 +1,174 @@
+//! `dmfe flow` end to end: the file it writes, the exact AQRD-AQS mapping at finite rate
+//! (paper Eq. (22)), and bad configurations (one line naming the key, exit code 2, no file).
+
+mod common;
+
+use common::dmfe;
+
+/// A small liquid flow curve: N = 1024 on t <= 4 (40 steps), `driving` and `flow` appended.
+fn config(driving: &str, flow: &str) -> String {
+    format!(
+        "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\neps = 1.0\n\
+         [driving]\n{driving}\n[grid]\nt_max = 4.0\nsteps = 40\n[population]\nsize = 1024\n\
+         seed = 2\n[output]\npath = \"out.h5\"\n[flow]\n{flow}\n"
+    )
+}
+
+fn read(path: &std::path::Path, name: &str) -> Vec<f64> {
+    let f = hdf5::File::open(path).unwrap();
+    f.dataset(name).unwrap().read_raw::<f64>().unwrap()
+}
+
+fn flow(dir: &std::path::Path, text: &str, out: &str) {
+    std::fs::write(dir.join("c.toml"), text).unwrap();
+    let run = dmfe(dir, &["flow", "c.toml", "-q", "-o", out]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// Each rate runs to flow.strain / rate within [t_min, grid.t_max] on the common dt; the
+/// file holds the steady averages per rate and the transients padded with NaN.
+#[test]
+fn flow_writes_one_point_per_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    flow(
+        dir.path(),
+        &config(
+            "kind = \"shear\"",
+            "rates = [0.5, 2.0]\nstrain = 4.0\nt_min = 1.0",
+        ),
+        "f.h5",
+    );
+    let path = dir.path().join("f.h5");
+    assert_eq!(read(&path, "rate"), vec![0.5, 2.0]);
+    // rate 0.5: strain 4 needs t = 8, capped at 4; rate 2: t = 2.
+    assert_eq!(read(&path, "flow/window_end"), vec![4.0, 2.0]);
+    assert_eq!(read(&path, "flow/strain_max"), vec![2.0, 4.0]);
+    let stress = read(&path, "startup/stress");
+    assert_eq!(stress.len(), 2 * 41);
+    assert!(stress[..41].iter().all(|x| x.is_finite()));
+    assert!(stress[41..41 + 21].iter().all(|x| x.is_finite()));
+    assert!(stress[41 + 21..].iter().all(|x| x.is_nan()));
+    for name in [
+        "flow/stress",
+        "flow/stress_se",
+        "flow/pressure",
+        "flow/energy_drift_se",
+        "flow/viscosity",
+        "flow/diffusion",
+        "flow/overshoot_strain",
+    ] {
+        let v = read(&path, name);
+        assert_eq!(v.len(), 2, "{name}");
+        assert!(v.iter().all(|x| x.is_finite()), "{name}: {v:?}");
+    }
+    assert!(read(&path, "flow/stress_se").iter().all(|&s| s > 0.0));
+    assert!(read(&path, "flow/steady")
+        .iter()
+        .all(|&s| s == 0.0 || s == 1.0));
+    let inspect = dmfe(dir.path(), &["inspect", "f.h5"]);
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    assert!(inspect.status.success(), "{text}");
+    assert!(text.contains("flow"), "{text}");
+}
+
+/// Paper Eq. (22) at finite rate: random displacements of variance F at rate gamma_dot are
+/// global shear at rate sqrt(F) gamma_dot, stress times sqrt(F), the same effective
+/// viscosity sigma / (F gamma_dot): equal to rounding, with the same members.
+#[test]
+fn aqrd_flow_is_aqs_flow_at_rate_times_sqrt_f() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow_keys = "strain = 100.0\nt_min = 4.0";
+    flow(
+        dir.path(),
+        &config(
+            "kind = \"random_displacements\"\nf = 0.64",
+            &format!("rates = [0.25, 1.0]\n{flow_keys}"),
+        ),
+        "rd.h5",
+    );
+    flow(
+        dir.path(),
+        &config(
+            "kind = \"shear\"",
+            &format!("rates = [0.2, 0.8]\n{flow_keys}"),
+        ),
+        "aqs.h5",
+    );
+    let (rd, aqs) = (dir.path().join("rd.h5"), dir.path().join("aqs.h5"));
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * a.abs().max(b.abs()).max(1e-3);
+    let (s_rd, s_aqs) = (read(&rd, "flow/stress"), read(&aqs, "flow/stress"));
+    let (v_rd, v_aqs) = (read(&rd, "flow/viscosity"), read(&aqs, "flow/viscosity"));
+    for i in 0..2 {
+        assert!(
+            close(s_rd[i], 0.8 * s_aqs[i]),
+            "{} vs {}",
+            s_rd[i],
+            s_aqs[i]
+        );
+        assert!(close(v_rd[i], v_aqs[i]), "{} vs {}", v_rd[i], v_aqs[i]);
+    }
+    let (t_rd, t_aqs) = (read(&rd, "startup/stress"), read(&aqs, "startup/stress"));
+    assert!(t_rd.iter().zip(&t_aqs).all(|(a, b)| close(*a, 0.8 * b)));
+}
+
+#[test]
+fn bad_flow_configs_are_refused_with_the_key() {
+    for (text, key) in [
+        (config("kind = \"shear\"", "rates = []"), "flow.rates"),
+        (
+            config("kind = \"shear\"", "rates = [0.3, 0.1]"),
+            "flow.rates",
+        ),
+        (config("kind = \"shear\"", "rates = [-1.0]"), "flow.rates"),
+        (config("kind = \"none\"", "rates = [0.1]"), "driving.kind"),
+        (
+            config("kind = \"shear\"\ngamma_dot = 0.1", "rates = [0.1]"),
+            "driving.gamma_dot",
+        ),
+        (
+            config("kind = \"shear\"\nschedule = \"step\"", "rates = [0.1]"),
+            "driving.schedule",
+        ),
+        (
+            config("kind = \"shear\"", "rates = [0.1]\nt_min = 9.0"),
+            "flow.t_min",
+        ),
+        (
+            config("kind = \"shear\"", "rates = [0.1]\nsteady_fraction = 1.0"),
+            "flow.steady_fraction",
+        ),
+        (
+            config("kind = \"shear\"", "rates = [0.1]\nspeed = 1"),
+            "flow.speed",
+        ),
+        (config("kind = \"shear\"", ""), "flow.rates"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.toml"), &text).unwrap();
+        let out = dmfe(dir.path(), &["flow", "c.toml"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(key), "message should name {key}: {err}");
+        assert!(!dir.path().join("out.h5").exists());
+    }
+}
+
+/// `dmfe config flow` prints a reference config that `dmfe flow` accepts.
+#[test]
+fn reference_flow_config_is_valid() {
+    let value = toml::Value::Table(dmfe::config::FLOW_REFERENCE_CONFIG.parse().unwrap());
+    let cfg: dmfe::config::FlowConfig = dmfe::config::from_value(value).unwrap();
+    cfg.validate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dmfe(dir.path(), &["config", "flow"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        dmfe::config::FLOW_REFERENCE_CONFIG
+    );
+}
