@@ -8,7 +8,8 @@
 //!
 //! The crate splits what the physics is (the model: [`potential`], [`driving`],
 //! [`schedule`], [`noise`]), the problem (grid and parameters, in [`config`]) and the
-//! numerics ([`dynamics`], [`statics`]), joined by one `solve` call per solver.
+//! numerics ([`dynamics`], [`statics`]), joined by one `solve` call per solver; [`flow`]
+//! turns start-ups solved by [`dynamics::solve`] into flow-curve points.
 
 #![deny(missing_docs)]
 

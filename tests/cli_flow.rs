@@ -38,7 +38,7 @@ fn flow_writes_one_point_per_rate() {
         dir.path(),
         &config(
             "kind = \"shear\"",
-            "rates = [0.5, 2.0]\nstrain = 4.0\nt_min = 1.0",
+            "rates = [0.5, 2.0]\nstrain = 4.0\nt_min = 1.0\nseeds = 2",
         ),
         "f.h5",
     );
@@ -60,12 +60,26 @@ fn flow_writes_one_point_per_rate() {
         "flow/viscosity",
         "flow/diffusion",
         "flow/overshoot_strain",
+        "flow/stress_over_seeds_se",
+        "flow/stress_controlled",
+        "flow/stress_controlled_se",
+        "flow/stress_linear",
+        "flow/eta_green_kubo",
     ] {
         let v = read(&path, name);
         assert_eq!(v.len(), 2, "{name}");
         assert!(v.iter().all(|x| x.is_finite()), "{name}: {v:?}");
     }
     assert!(read(&path, "flow/stress_se").iter().all(|&s| s > 0.0));
+    // The controlled stress is the seeds' mean of stress minus control; seed 0's control
+    // and linear response are stored as transients.
+    let control = read(&path, "startup/stress_control");
+    let linear = read(&path, "startup/stress_linear");
+    assert!(control[..41]
+        .iter()
+        .chain(&linear[..41])
+        .all(|x| x.is_finite()));
+    assert_eq!(linear[0], 0.0, "no strain, no linear stress at t = 0");
     assert!(read(&path, "flow/steady")
         .iter()
         .all(|&s| s == 0.0 || s == 1.0));
@@ -111,6 +125,10 @@ fn aqrd_flow_is_aqs_flow_at_rate_times_sqrt_f() {
         );
         assert!(close(v_rd[i], v_aqs[i]), "{} vs {}", v_rd[i], v_aqs[i]);
     }
+    for name in ["flow/stress_controlled", "flow/stress_linear"] {
+        let (a, b) = (read(&rd, name), read(&aqs, name));
+        assert!(a.iter().zip(&b).all(|(x, y)| close(*x, 0.8 * y)), "{name}");
+    }
     let (t_rd, t_aqs) = (read(&rd, "startup/stress"), read(&aqs, "startup/stress"));
     assert!(t_rd.iter().zip(&t_aqs).all(|(a, b)| close(*a, 0.8 * b)));
 }
@@ -146,6 +164,10 @@ fn bad_flow_configs_are_refused_with_the_key() {
             "flow.speed",
         ),
         (config("kind = \"shear\"", ""), "flow.rates"),
+        (
+            config("kind = \"shear\"", "rates = [0.1]\nseeds = 0"),
+            "flow.seeds",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("c.toml"), &text).unwrap();

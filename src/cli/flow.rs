@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use dmfe::config::FlowConfig;
 use dmfe::dynamics::{solve, Observer};
-use dmfe::flow::FlowPoint;
+use dmfe::flow::{Control, FlowPoint, Seeds};
 use dmfe::output::{write_flow, H5Writer, OutputLock, Provenance};
 
 use super::progress::Progress;
@@ -35,25 +35,27 @@ pub fn run(args: FlowArgs) -> Result<()> {
         config.output.path = o.clone();
     }
     let out_path = config.output.path.clone();
-    H5Writer::check_writable(&out_path, &[args.config.as_path()])?;
-    let _lock = OutputLock::acquire(&out_path)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(super::threads(args.threads)?)
         .build()?;
+    H5Writer::check_writable(&out_path, &[args.config.as_path()])?;
+    // The slowest rate runs longest: its grid sets the peak memory.
+    let (longest, _) = config.run_config(config.flow.rates[0], 0).problem()?;
+    super::run::check_memory(&longest, pool.current_num_threads())?;
+    let _lock = OutputLock::acquire(&out_path)?;
     let started = Instant::now();
     let rates = config.flow.rates.clone();
     let tol = config.flow.drift_tolerance;
     let mut points = Vec::with_capacity(rates.len());
     let mut first = None;
-    for (i, &rate) in rates.iter().enumerate() {
-        let (problem, spec) = config.run_config(rate).problem()?;
+    let seeds = config.flow.seeds;
+    let solve_one = |cfg: dmfe::config::RunConfig, what: &str| -> Result<_> {
+        let (problem, spec) = cfg.problem()?;
         if !args.quiet {
             eprintln!(
-                "rate {}/{}: gamma_dot = {rate}, t_max = {:.4} (strain {:.3}), {} steps",
-                i + 1,
-                rates.len(),
+                "  {what}: seed {}, t_max = {:.4}, {} steps",
+                problem.population.seed,
                 problem.grid.time(problem.grid.steps),
-                rate * problem.grid.time(problem.grid.steps),
                 problem.grid.steps
             );
         }
@@ -64,20 +66,50 @@ pub fn run(args: FlowArgs) -> Result<()> {
             solve(&problem, &spec, observers)
         });
         progress.finish();
-        let solution = solution?;
-        let point = FlowPoint::new(
-            &problem,
-            &solution,
-            rate,
-            config.flow.steady_fraction,
-            clock.elapsed().as_secs_f64(),
-        );
+        Ok((problem, solution?, clock.elapsed().as_secs_f64()))
+    };
+    for (i, &rate) in rates.iter().enumerate() {
+        if !args.quiet {
+            eprintln!("rate {}/{}: gamma_dot = {rate}", i + 1, rates.len());
+        }
+        let mut point: Option<FlowPoint> = None;
+        let mut all = Seeds::default();
+        for seed in 0..seeds {
+            let (problem, solution, seconds) =
+                solve_one(config.run_config(rate, seed), "start-up")?;
+            let mut p = FlowPoint::new(
+                &problem,
+                &solution,
+                rate,
+                config.flow.steady_fraction,
+                seconds,
+            );
+            all.plain.push(p.stress.mean);
+            if config.flow.control {
+                let cfg = config.control_config(rate, seed, &problem.population);
+                let (_, control, _) = solve_one(cfg, "unstrained control")?;
+                let c = Control::new(&problem, &control, &p.window);
+                all.controlled.push(p.stress.mean - c.stress.mean);
+                all.linear.push(c.linear_mean);
+                all.eta_green_kubo.push(c.eta_green_kubo);
+                p.control = Some(c);
+            }
+            if point.is_none() {
+                point = Some(p);
+                first.get_or_insert(problem);
+            }
+        }
+        let mut point = point.expect("at least one seed");
+        point.seeds = all;
         if !args.quiet {
             let (a, b) = point.window_times();
             let s = point.stress;
+            let (cm, cse) = Seeds::mean_se(&point.seeds.controlled);
+            let (lm, _) = Seeds::mean_se(&point.seeds.linear);
             eprintln!(
-                "  stress = {:.5} +- {:.5} over t = {a:.2}-{b:.2}; drift (in standard errors): \
-                 stress {:.1}, pressure {:.1}, energy {:.1}: {}",
+                "  stress = {:.5} +- {:.5} over t = {a:.2}-{b:.2} (seed 0); controlled, over \
+                 {seeds} seeds: {cm:.5} +- {cse:.5}; linear response {lm:.5}; drift (in \
+                 standard errors): stress {:.1}, pressure {:.1}, energy {:.1}: {}",
                 s.mean,
                 s.se,
                 s.drift_in_se(),
@@ -91,7 +123,6 @@ pub fn run(args: FlowArgs) -> Result<()> {
             );
         }
         points.push(point);
-        first.get_or_insert(problem);
     }
     let provenance = Provenance {
         threads: pool.current_num_threads(),

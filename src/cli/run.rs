@@ -120,7 +120,7 @@ fn start(args: &RunArgs) -> Result<Start> {
 
 /// Refuses a run whose estimated peak memory exceeds what the system has available, naming
 /// the key that sets it (the grid: memory grows as grid.steps^2).
-fn check_memory(problem: &dmfe::dynamics::Problem, threads: usize) -> Result<()> {
+pub(super) fn check_memory(problem: &dmfe::dynamics::Problem, threads: usize) -> Result<()> {
     let need = dmfe::dynamics::memory::peak_bytes(problem, threads);
     let Some(available) = dmfe::dynamics::memory::available_bytes() else {
         return Ok(());

@@ -10,9 +10,14 @@ use super::run::{
     check, default_solver, no_noise, DrivingSection, GridSection, ModelSection, OutputSection,
     PopulationSection, RunConfig, SolverSection,
 };
+use crate::dynamics::PopulationSpec;
 use crate::error::Result;
 use crate::noise::ExternalNoise;
 use crate::potential::Potential;
+
+/// Largest gamma_eff of a start-up up to which `dmfe flow` keeps the gap proposal (and the
+/// configured splitting) by default; beyond it, the affine proposal.
+pub const AFFINE_FROM: f64 = 2.0;
 
 /// The fully commented reference configuration printed by `dmfe config flow`.
 pub const FLOW_REFERENCE_CONFIG: &str = include_str!("flow_reference.toml");
@@ -36,6 +41,21 @@ pub struct FlowSection {
     /// difference, that still counts as steady.
     #[serde(default = "default_drift_tolerance")]
     pub drift_tolerance: f64,
+    /// Independent seeds per rate (population.seed, +1, ...): their scatter is the error
+    /// of the steady stress including the kernels' own noise; 1 = one run per rate.
+    #[serde(default = "default_seeds")]
+    pub seeds: usize,
+    /// Also run each start-up's unstrained control (same members, gamma_dot = 0): a
+    /// control variate for the stress, the linear response and the Green-Kubo viscosity.
+    #[serde(default = "default_control")]
+    pub control: bool,
+}
+
+fn default_seeds() -> usize {
+    1
+}
+fn default_control() -> bool {
+    true
 }
 
 fn default_strain() -> f64 {
@@ -109,11 +129,27 @@ impl FlowConfig {
             .map_or(f64::NAN, |(d, _)| d.variance().sqrt())
     }
 
-    /// The `dmfe run` configuration of the start-up at `rate`: constant-rate driving on
-    /// [`FlowConfig::steps`] steps of dt, with the affine proposal reaching the run's largest
-    /// gamma_eff unless `population.strain_reach` is set (docs/equations.md, "Affine
-    /// proposal": without it, the members in contact thin out as 1/gamma^2).
-    pub fn run_config(&self, rate: f64) -> RunConfig {
+    /// The population of a start-up reaching gamma_eff = `strain` with seed offset `seed`:
+    /// `[population]` as given when it sets `strain_reach`, or when the strain is at most
+    /// [`AFFINE_FROM`]; beyond, the affine proposal reaching `strain` without splitting
+    /// (docs/equations.md, "Affine proposal": with the gap proposal the members in contact
+    /// thin out as 1/gamma^2, and splitting, guided by the current gap alone, was measured
+    /// to bias sheared start-ups low).
+    fn sampling(&self, strain: f64, seed: usize) -> PopulationSection {
+        let p = &self.population;
+        let affine = p.strain_reach.is_none() && strain > AFFINE_FROM;
+        PopulationSection {
+            seed: p.seed + seed as u64,
+            strain_reach: if affine { Some(strain) } else { p.strain_reach },
+            splitting: p.splitting && !affine,
+            ..p.clone()
+        }
+    }
+
+    /// The `dmfe run` configuration of the start-up at `rate` with seed offset `seed`:
+    /// constant-rate driving on [`FlowConfig::steps`] steps of dt, sampled as
+    /// [`FlowConfig::sampling`] says.
+    pub fn run_config(&self, rate: f64, seed: usize) -> RunConfig {
         let steps = self.steps(rate);
         RunConfig {
             model: self.model.clone(),
@@ -128,16 +164,21 @@ impl FlowConfig {
                 t_max: steps as f64 * self.dt(),
                 steps,
             },
-            population: PopulationSection {
-                strain_reach: self
-                    .population
-                    .strain_reach
-                    .or(Some(rate * steps as f64 * self.dt() * self.driving_scale())),
-                ..self.population.clone()
-            },
+            population: self.sampling(rate * steps as f64 * self.dt() * self.driving_scale(), seed),
             solver: self.solver.clone(),
             output: self.output.clone(),
         }
+    }
+
+    /// The unstrained control of [`FlowConfig::run_config`]: gamma_dot = 0 with the sampling
+    /// of the sheared run pinned (its MSD reach and strain reach), so that its members are
+    /// the sheared run's, member by member.
+    pub fn control_config(&self, rate: f64, seed: usize, sheared: &PopulationSpec) -> RunConfig {
+        let mut cfg = self.run_config(rate, seed);
+        cfg.driving.gamma_dot = Some(0.0);
+        cfg.population.reach = Some(sheared.reach);
+        cfg.population.strain_reach = Some(sheared.strain_reach);
+        cfg
     }
 
     /// Checks `[flow]` and the driving, then every rate's run configuration.
@@ -191,8 +232,9 @@ impl FlowConfig {
             "flow.drift_tolerance",
             || format!("must be > 0, got {}", f.drift_tolerance),
         )?;
+        check(f.seeds >= 1, "flow.seeds", || "must be >= 1".into())?;
         for &r in &f.rates {
-            self.run_config(r).problem()?;
+            self.run_config(r, f.seeds - 1).problem()?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 
 use ndarray::Array1;
 
+use super::control::Control;
 use super::steady::{Steady, Window};
 use crate::dynamics::{Problem, Solution};
 
@@ -42,7 +43,7 @@ pub struct SteadyKernels {
 pub struct Startup {
     /// Strain gamma(t).
     pub gamma: Array1<f64>,
-    /// Stress and its standard error.
+    /// Stress.
     pub stress: Array1<f64>,
     /// Standard error of the stress.
     pub stress_se: Array1<f64>,
@@ -65,6 +66,36 @@ pub struct Convergence {
     pub noise_floor: f64,
     /// Wall time of the run in seconds.
     pub seconds: f64,
+}
+
+/// Per-seed results of one rate (seed 0 first), and their mean with the standard error
+/// of their scatter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Seeds {
+    /// Steady stress of each seed's start-up.
+    pub plain: Vec<f64>,
+    /// The same minus its unstrained control's (empty without controls).
+    pub controlled: Vec<f64>,
+    /// The linear-response stress (L1) from each control's kernels, over the window.
+    pub linear: Vec<f64>,
+    /// The truncated Green-Kubo viscosity of each control.
+    pub eta_green_kubo: Vec<f64>,
+}
+
+impl Seeds {
+    /// Mean of `v` and the standard error of its scatter (NaN below two values).
+    pub fn mean_se(v: &[f64]) -> (f64, f64) {
+        let n = v.len() as f64;
+        if v.is_empty() {
+            return (f64::NAN, f64::NAN);
+        }
+        let mean = v.iter().sum::<f64>() / n;
+        if v.len() < 2 {
+            return (mean, f64::NAN);
+        }
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, (var / n).sqrt())
+    }
 }
 
 /// One rate of a flow curve.
@@ -100,6 +131,10 @@ pub struct FlowPoint {
     pub startup: Startup,
     /// How the run converged.
     pub convergence: Convergence,
+    /// The unstrained control of this start-up (None without controls).
+    pub control: Option<Control>,
+    /// All seeds of this rate (this point is seed 0's).
+    pub seeds: Seeds,
 }
 
 impl FlowPoint {
@@ -168,6 +203,8 @@ impl FlowPoint {
                 seconds,
             },
             window,
+            control: None,
+            seeds: Seeds::default(),
         }
     }
 

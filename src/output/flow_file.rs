@@ -11,7 +11,7 @@ use super::run_file::model_attrs;
 use crate::config::FlowConfig;
 use crate::dynamics::Problem;
 use crate::error::Result;
-use crate::flow::{FlowPoint, Steady};
+use crate::flow::{FlowPoint, Seeds, Steady};
 
 /// Reads one steady observable of a flow point.
 type SteadyOf = fn(&FlowPoint) -> Steady;
@@ -141,6 +141,79 @@ pub fn write_flow(
         "bound on the standard error of flow/diffusion: (se of Delta_r at the window's ends) \
          / window length",
     )?;
+    let over_seeds = |get: fn(&FlowPoint) -> &Vec<f64>, se: bool| {
+        move |p: &FlowPoint| {
+            let (m, e) = Seeds::mean_se(get(p));
+            if se {
+                e
+            } else {
+                m
+            }
+        }
+    };
+    let scale = |p: &FlowPoint| p.f * p.rate;
+    for (name, value, units, desc) in [
+        (
+            "stress_over_seeds",
+            Box::new(over_seeds(|p| &p.seeds.plain, false)) as Box<dyn Fn(&FlowPoint) -> f64>,
+            "eps",
+            "steady stress averaged over the flow.seeds independent seeds",
+        ),
+        (
+            "stress_over_seeds_se",
+            Box::new(over_seeds(|p| &p.seeds.plain, true)),
+            "eps",
+            "standard error of flow/stress_over_seeds from the seeds' scatter (NaN for one \
+             seed): includes the noise of the self-consistent kernels",
+        ),
+        (
+            "stress_controlled",
+            Box::new(over_seeds(|p| &p.seeds.controlled, false)),
+            "eps",
+            "steady stress minus that of the unstrained control with the same members \
+             (zero on average: an unbiased control variate), averaged over seeds",
+        ),
+        (
+            "stress_controlled_se",
+            Box::new(over_seeds(|p| &p.seeds.controlled, true)),
+            "eps",
+            "standard error of flow/stress_controlled from the seeds' scatter (NaN for one seed)",
+        ),
+        (
+            "viscosity_controlled",
+            Box::new(move |p: &FlowPoint| over_seeds(|p| &p.seeds.controlled, false)(p) / scale(p)),
+            "zeta_hat",
+            "flow/stress_controlled / (F gamma_dot)",
+        ),
+        (
+            "viscosity_controlled_se",
+            Box::new(move |p: &FlowPoint| over_seeds(|p| &p.seeds.controlled, true)(p) / scale(p)),
+            "zeta_hat",
+            "standard error of flow/viscosity_controlled",
+        ),
+        (
+            "stress_linear",
+            Box::new(over_seeds(|p| &p.seeds.linear, false)),
+            "eps",
+            "linear-response stress F beta sum_j dgamma_j M_C0(t, t_j) of the start-up from the \
+             controls' kernels (docs/equations.md (L1)), averaged over the window and the seeds",
+        ),
+        (
+            "eta_green_kubo",
+            Box::new(over_seeds(|p| &p.seeds.eta_green_kubo, false)),
+            "zeta_hat",
+            "beta int_0^{t_end} M_C0(t_end, t_end - tau) dtau of the controls (the Green-Kubo \
+             viscosity truncated at the run's length), averaged over seeds",
+        ),
+        (
+            "eta_green_kubo_se",
+            Box::new(over_seeds(|p| &p.seeds.eta_green_kubo, true)),
+            "zeta_hat",
+            "standard error of flow/eta_green_kubo from the seeds' scatter",
+        ),
+    ] {
+        per_rate(name, &*value, units, desc)?;
+    }
     let tol = config.flow.drift_tolerance;
     per_rate(
         "steady",
@@ -215,12 +288,7 @@ pub fn write_flow(
     }
 
     let padded = |len: usize, rows: &dyn Fn(&FlowPoint) -> &Array1<f64>| {
-        let mut m = Array2::from_elem((points.len(), len), f64::NAN);
-        for (i, p) in points.iter().enumerate() {
-            let r = rows(p);
-            m.row_mut(i).slice_mut(ndarray::s![..r.len()]).assign(r);
-        }
-        m
+        pad(points.iter().map(rows), points.len(), len)
     };
     for (name, rows, units, desc) in [
         (
@@ -257,6 +325,34 @@ pub fn write_flow(
             units,
             &format!("{desc} (NaN past the rate's run)"),
         )?;
+    }
+    if points.iter().all(|p| p.control.is_some()) {
+        type ControlRow = fn(&crate::flow::Control) -> &Array1<f64>;
+        let controls: [(&str, ControlRow, &str); 2] = [
+            (
+                "stress_control",
+                |c| &c.stress_series,
+                "stress of the unstrained control with the same members (seed 0)",
+            ),
+            (
+                "stress_linear",
+                |c| &c.linear,
+                "linear-response stress F beta sum_j dgamma_j M_C0(t, t_j) of the start-up from \
+                 the control's kernels (seed 0; docs/equations.md (L1))",
+            ),
+        ];
+        for (name, row, desc) in controls {
+            let rows = points
+                .iter()
+                .map(|p| row(p.control.as_ref().expect("checked above")));
+            w.write_2d(
+                &format!("startup/{name}"),
+                pad(rows, points.len(), longest).view(),
+                ["rate", "t"],
+                "eps",
+                &format!("{desc} (NaN past the rate's run)"),
+            )?;
+        }
     }
     for (name, rows, units, desc) in [
         (
@@ -309,6 +405,21 @@ pub fn write_flow(
     w.attr_f64(c, "t_max", config.grid.t_max)?;
     w.attr_f64(c, "steady_fraction", config.flow.steady_fraction)?;
     w.attr_f64(c, "drift_tolerance", tol)?;
+    w.attr_u64(c, "seeds", config.flow.seeds as u64)?;
+    w.attr_str(
+        c,
+        "control",
+        if config.flow.control { "true" } else { "false" },
+    )?;
     provenance.write(&w)?;
     w.finish()
+}
+
+/// `count` rows of length `len`, each holding one of `rows` followed by NaN.
+fn pad<'a>(rows: impl Iterator<Item = &'a Array1<f64>>, count: usize, len: usize) -> Array2<f64> {
+    let mut m = Array2::from_elem((count, len), f64::NAN);
+    for (i, r) in rows.enumerate() {
+        m.row_mut(i).slice_mut(ndarray::s![..r.len()]).assign(r);
+    }
+    m
 }
