@@ -3,7 +3,9 @@
 
 Left: the steady stress sigma(gamma_dot) on log axes with standard-error bars (open
 markers: rates whose steady state was not reached within flow.drift_tolerance), one curve
-per file; with --eta ETA the Newtonian line F ETA gamma_dot (e.g. the Green-Kubo viscosity
+per file: the mean over the file's seeds with the error of their scatter when it has two or
+more (flow/stress_over_seeds), else seed 0's with its population error (flow/stress); with
+--controlled, the stress minus the unstrained control's (flow/stress_controlled); with --eta ETA the Newtonian line F ETA gamma_dot (e.g. the Green-Kubo viscosity
 beta int M_C of an equilibrium run of the same state point, docs/equations.md (L1)). Rates
 with a stress not above two standard errors are drawn at their upper error (downward
 triangle) since a log axis cannot show them. Right: the start-up stress sigma(t) against
@@ -30,6 +32,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", metavar="FILE", nargs="+", help="`dmfe flow` outputs")
     p.add_argument("--eta", type=float, help="viscosity of the Newtonian line F eta gamma_dot")
+    p.add_argument("--controlled", action="store_true", help="plot flow/stress_controlled")
     p.add_argument("-o", "--out", default="flow.png", help="PNG to write (default: flow.png)")
     a = p.parse_args()
     files = [dp.read(path, "flow", ["flow", "startup"]) for path in a.files]
@@ -41,7 +44,13 @@ def main():
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.4))
     for k, d in enumerate(with_root):
-        rate, s, se = d["rate"], d["flow/stress"], d["flow/stress_se"]
+        rate = d["rate"]
+        name = "flow/stress_controlled" if a.controlled else "flow/stress_over_seeds"
+        if name not in d.data or not np.isfinite(d[name + "_se"]).all():
+            if a.controlled:
+                raise dp.UsageError(f"{d.path}: no controlled stress with errors (needs flow.seeds >= 2)")
+            name = "flow/stress"
+        s, se = d[name], d[name + "_se"]
         steady = d["flow/steady"] > 0.5
         resolved = s > 2 * se
         color = f"C{k}"

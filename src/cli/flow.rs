@@ -68,11 +68,9 @@ pub fn run(args: FlowArgs) -> Result<()> {
         progress.finish();
         Ok((problem, solution?, clock.elapsed().as_secs_f64()))
     };
-    for (i, &rate) in rates.iter().enumerate() {
-        if !args.quiet {
-            eprintln!("rate {}/{}: gamma_dot = {rate}", i + 1, rates.len());
-        }
-        let mut point: Option<FlowPoint> = None;
+    // One rate, all its seeds (and controls): the point of seed 0 and its problem.
+    let solve_rate = |rate: f64| -> Result<(FlowPoint, dmfe::dynamics::Problem)> {
+        let mut point: Option<(FlowPoint, dmfe::dynamics::Problem)> = None;
         let mut all = Seeds::default();
         for seed in 0..seeds {
             let (problem, solution, seconds) =
@@ -94,13 +92,35 @@ pub fn run(args: FlowArgs) -> Result<()> {
                 all.eta_green_kubo.push(c.eta_green_kubo);
                 p.control = Some(c);
             }
-            if point.is_none() {
-                point = Some(p);
-                first.get_or_insert(problem);
-            }
+            point.get_or_insert((p, problem));
         }
-        let mut point = point.expect("at least one seed");
-        point.seeds = all;
+        let (mut p, problem) = point.expect("at least one seed");
+        p.seeds = all;
+        Ok((p, problem))
+    };
+    let mut skipped = Vec::new();
+    for (i, &rate) in rates.iter().enumerate() {
+        if !args.quiet {
+            eprintln!("rate {}/{}: gamma_dot = {rate}", i + 1, rates.len());
+        }
+        let point = match solve_rate(rate) {
+            Ok((point, problem)) => {
+                first.get_or_insert(problem);
+                point
+            }
+            // A run that does not converge or goes non-finite costs its rate, not the curve.
+            Err(e)
+                if matches!(
+                    e.downcast_ref(),
+                    Some(dmfe::Error::Diverged { .. } | dmfe::Error::NotConverged { .. })
+                ) =>
+            {
+                eprintln!("warning: gamma_dot = {rate} skipped: {e:#}");
+                skipped.push(rate);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if !args.quiet {
             let (a, b) = point.window_times();
             let s = point.stress;
@@ -130,8 +150,10 @@ pub fn run(args: FlowArgs) -> Result<()> {
         wall_seconds: started.elapsed().as_secs_f64(),
         git_commit: Some(env!("DMFE_GIT_COMMIT").to_string()).filter(|s| !s.is_empty()),
     };
-    let problem = first.expect("at least one rate");
-    let path = write_flow(&out_path, &config, &problem, &points, &provenance)?;
+    let Some(problem) = first else {
+        anyhow::bail!("no rate converged (each was skipped above)");
+    };
+    let path = write_flow(&out_path, &config, &problem, &points, &skipped, &provenance)?;
     let unsteady = points.iter().filter(|p| !p.is_steady(tol)).count();
     if unsteady > 0 {
         eprintln!(

@@ -131,17 +131,15 @@ impl FlowConfig {
 
     /// The population of a start-up reaching gamma_eff = `strain` with seed offset `seed`:
     /// `[population]` as given when it sets `strain_reach`, or when the strain is at most
-    /// [`AFFINE_FROM`]; beyond, the affine proposal reaching `strain` without splitting
-    /// (docs/equations.md, "Affine proposal": with the gap proposal the members in contact
-    /// thin out as 1/gamma^2, and splitting, guided by the current gap alone, was measured
-    /// to bias sheared start-ups low).
+    /// [`AFFINE_FROM`]; beyond, the affine proposal reaching `strain` (docs/equations.md,
+    /// "Affine proposal": with the gap proposal the members in contact thin out as
+    /// 1/gamma^2).
     fn sampling(&self, strain: f64, seed: usize) -> PopulationSection {
         let p = &self.population;
         let affine = p.strain_reach.is_none() && strain > AFFINE_FROM;
         PopulationSection {
             seed: p.seed + seed as u64,
             strain_reach: if affine { Some(strain) } else { p.strain_reach },
-            splitting: p.splitting && !affine,
             ..p.clone()
         }
     }

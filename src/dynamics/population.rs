@@ -407,6 +407,30 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         zeta,
         dt,
     };
+    // The affine approach still to come, h_aff(t) - min_{t' >= t} h_aff(t') (zero without
+    // strain): the splitting target is taken at the gap minus it, the closest the strain
+    // alone will bring the lane (docs/equations.md, "Importance splitting").
+    let strained = inp.gamma_eff.iter().any(|&g| g != 0.0);
+    let approach: Vec<Vec<f64>> = if splitting.is_some() && strained {
+        geometry
+            .iter()
+            .map(|geo| {
+                let affine = |t: usize| {
+                    let g = inp.gamma_eff[t];
+                    g * geo.gc_cu + 0.5 * g * g * geo.cu2
+                };
+                let mut ahead = vec![0.0; n];
+                let mut lowest = f64::INFINITY;
+                for t in (0..n).rev() {
+                    lowest = lowest.min(affine(t));
+                    ahead[t] = affine(t) - lowest;
+                }
+                ahead
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     // The gap without y: affine part plus Delta_r (docs/equations.md (E1)).
     let base = |t: usize, b: usize| {
         let (g, geo) = (inp.gamma_eff[t], geometry[b]);
@@ -515,7 +539,8 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                     if lane.weight == 0.0 {
                         continue;
                     }
-                    let target = pb.population.target_weight(model, lane.h[t]);
+                    let ahead = approach.get(lane.member).map_or(0.0, |a| a[t]);
+                    let target = pb.population.target_weight(model, lane.h[t] - ahead);
                     let u: f64 = lane.rng.random();
                     match rule.decide(lane.weight, target, u, room) {
                         Decision::Keep => {}

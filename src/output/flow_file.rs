@@ -16,13 +16,15 @@ use crate::flow::{FlowPoint, Seeds, Steady};
 /// Reads one steady observable of a flow point.
 type SteadyOf = fn(&FlowPoint) -> Steady;
 
-/// Writes the flow curve `points` (one per rate of `config`, whose first rate's problem is
-/// `problem`) to `path` (temporary name, renamed when complete).
+/// Writes the flow curve `points` (one per rate of `config` except the `skipped` ones, whose
+/// runs did not converge; `problem` is the first point's) to `path` (temporary name, renamed
+/// when complete).
 pub fn write_flow(
     path: &Path,
     config: &FlowConfig,
     problem: &Problem,
     points: &[FlowPoint],
+    skipped: &[f64],
     provenance: &Provenance,
 ) -> Result<PathBuf> {
     let w = create_output(
@@ -406,6 +408,8 @@ pub fn write_flow(
     w.attr_f64(c, "steady_fraction", config.flow.steady_fraction)?;
     w.attr_f64(c, "drift_tolerance", tol)?;
     w.attr_u64(c, "seeds", config.flow.seeds as u64)?;
+    let listed: Vec<String> = skipped.iter().map(|r| r.to_string()).collect();
+    w.attr_str(c, "skipped_rates", &listed.join(", "))?;
     w.attr_str(
         c,
         "control",
