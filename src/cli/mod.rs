@@ -65,8 +65,14 @@ enum Command {
     /// file holds per rate the steady stress, convected stress, pressures, energy (window
     /// averages with standard errors that account for their correlation in time), the
     /// effective viscosity sigma/(F gamma_dot), the diffusion constant, the stress overshoot,
-    /// the start-up transients and the steady kernels against the lag. Print a commented
-    /// config with `dmfe config flow`; plot with scripts/plot_flow.py.
+    /// the start-up transients and the steady kernels against the lag. With flow.seeds > 1
+    /// every rate is repeated with independent seeds, whose scatter gives the error to quote
+    /// (it includes the kernels' own noise); flow.control (default true) also solves each
+    /// start-up's unstrained control with the same members, for the controlled stress, the
+    /// linear response of the same start-up and the Green-Kubo viscosity. Runs reaching
+    /// gamma_eff > 2 use the affine proposal (population.strain_reach). A rate whose run does
+    /// not converge is skipped with a warning. Print a commented config with
+    /// `dmfe config flow`; plot with scripts/plot_flow.py; README, "Flow curves".
     Flow {
         /// Flow configuration (TOML).
         config: PathBuf,
