@@ -194,3 +194,18 @@ fn reference_flow_config_is_valid() {
         dmfe::config::FLOW_REFERENCE_CONFIG
     );
 }
+
+/// Without interactions (phi_hat = 0) the particle diffuses freely under any shear:
+/// D = dDelta_r/dt = T/zeta_hat over the window (exact in the scheme), zero stress.
+#[test]
+fn free_particles_diffuse_at_t_over_zeta_under_shear() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        config("kind = \"shear\"", "rates = [1.0]").replace("phi_hat = 2.0", "phi_hat = 0.0");
+    flow(dir.path(), &text, "free.h5");
+    let path = dir.path().join("free.h5");
+    let d = read(&path, "flow/diffusion")[0];
+    assert!((d - 0.5).abs() < 1e-12, "D = {d}, T/zeta_hat = 0.5");
+    assert_eq!(read(&path, "flow/stress")[0], 0.0);
+    assert_eq!(read(&path, "flow/steady")[0], 1.0);
+}

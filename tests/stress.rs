@@ -8,8 +8,9 @@
 
 mod common;
 
-use common::{liquid, liquid_seeded, mean_se, problem, run, strain_convolution};
+use common::{liquid, liquid_seeded, mean_se, problem, run};
 use dmfe::dynamics::Solution;
+use dmfe::flow::linear_stress;
 
 const BETA: f64 = 2.0;
 
@@ -209,13 +210,14 @@ fn stress_is_the_linear_response_beta_m_c() {
         let sheared = run(&liquid_seeded(startup, 20_000, steps, t_max, seed));
         let m_c = &still.kernels.m_c;
         let s0 = &still.averages.stress.mean;
+        let linear = linear_stress(1.0, 1.0 / BETA, &gamma_rate, m_c);
         for i in 0..n {
             let sp = if i >= s_idx {
                 gamma0 * BETA * m_c[[i, s_idx]]
             } else {
                 0.0
             };
-            let rp = BETA * strain_convolution(&gamma_rate, m_c, i);
+            let rp = linear[i];
             step_dev[i].push(stepped.averages.stress.mean[i] - s0[i] - sp);
             rate_dev[i].push(sheared.averages.stress.mean[i] - s0[i] - rp);
             step_pred[i] += sp / seeds as f64;

@@ -98,8 +98,7 @@ pub struct FlowConfig {
 impl FlowConfig {
     /// Loads `path`, applies `--set` overrides, deserialises and validates (every rate's run).
     pub fn load(path: &Path, overrides: &[String]) -> Result<FlowConfig> {
-        let value = super::load_value(path, overrides)?;
-        let cfg: FlowConfig = super::from_value(value)?;
+        let cfg: FlowConfig = super::load_as(path, overrides)?;
         cfg.validate()?;
         Ok(cfg)
     }

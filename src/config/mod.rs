@@ -45,6 +45,12 @@ pub fn load_value(path: &Path, overrides: &[String]) -> Result<toml::Value> {
     Ok(value)
 }
 
+/// Reads `path` with `overrides` applied ([`load_value`]) and deserialises it into `T`
+/// ([`from_value`]); each config type validates the result itself.
+pub fn load_as<T: DeserializeOwned>(path: &Path, overrides: &[String]) -> Result<T> {
+    from_value(load_value(path, overrides)?)
+}
+
 /// Applies one `section.key=value` override to a TOML document.
 pub fn apply_override(doc: &mut toml::Value, assignment: &str) -> Result<()> {
     let (key, raw) = assignment

@@ -329,8 +329,7 @@ impl DrivingSection {
 impl RunConfig {
     /// Loads `path`, applies `--set` overrides, deserialises and validates.
     pub fn load(path: &Path, overrides: &[String]) -> Result<RunConfig> {
-        let value = super::load_value(path, overrides)?;
-        let cfg: RunConfig = super::from_value(value)?;
+        let cfg: RunConfig = super::load_as(path, overrides)?;
         cfg.problem()?;
         Ok(cfg)
     }

@@ -184,8 +184,7 @@ impl StaticDrivingSection {
 impl StaticConfig {
     /// Loads `path`, applies `--set` overrides, deserialises and validates.
     pub fn load(path: &Path, overrides: &[String]) -> Result<StaticConfig> {
-        let value = super::load_value(path, overrides)?;
-        let cfg: StaticConfig = super::from_value(value)?;
+        let cfg: StaticConfig = super::load_as(path, overrides)?;
         cfg.model()?;
         cfg.branch()?;
         Ok(cfg)

@@ -44,6 +44,9 @@ pub struct PopulationSpec {
     /// log of (phi_hat/2) times the proposal's normalisation: the target weight of gap h is
     /// exp(log_scale + log_tilt(h)).
     log_scale: f64,
+    /// Factor of the affine proposal's typical weight over that target (1 for the gap
+    /// proposal; see [`PopulationSpec::target_weight`]).
+    band: f64,
 }
 
 /// One member's random variables and importance weight.
@@ -213,6 +216,13 @@ impl PopulationSpec {
         for c in cdf.iter_mut() {
             *c /= acc;
         }
+        let margin = (2.0 * h0_max.max(0.5)).sqrt();
+        let band = if affine {
+            let width = strain_reach * (2.0 / std::f64::consts::PI).sqrt() + 2.0 * margin;
+            width / ((1.0 - AFFINE_NORMAL) * (2.0 * std::f64::consts::PI).sqrt())
+        } else {
+            1.0
+        };
         Ok(PopulationSpec {
             size,
             seed,
@@ -222,9 +232,10 @@ impl PopulationSpec {
             samples: samples.min(size),
             splitting,
             strain_reach,
-            margin: (2.0 * h0_max.max(0.5)).sqrt(),
+            margin,
             cdf,
             log_scale: (0.5 * model.phi_hat * acc * dh).ln() + top,
+            band,
         })
     }
 
@@ -234,13 +245,7 @@ impl PopulationSpec {
     /// affine proposal, its typical weight, the band's mean width over c_u replacing its
     /// width).
     pub fn target_weight(&self, model: &Model, h: f64) -> f64 {
-        let band = if self.strain_reach > 0.0 {
-            let width = self.strain_reach * (2.0 / std::f64::consts::PI).sqrt() + 2.0 * self.margin;
-            width / ((1.0 - AFFINE_NORMAL) * (2.0 * std::f64::consts::PI).sqrt())
-        } else {
-            1.0
-        };
-        band * (self.log_scale + log_tilt(model, self.reach, h)).exp()
+        self.band * (self.log_scale + log_tilt(model, self.reach, h)).exp()
     }
 
     /// Draws member `index` (stratified in its proposal quantile, which lies in
@@ -333,6 +338,13 @@ mod tests {
         }
     }
 
+    /// Mean of stratified terms and its standard error from the stratum pairs (2i, 2i+1).
+    fn stratified_mean_se(terms: &[f64]) -> (f64, f64) {
+        let n = terms.len() as f64;
+        let pairs: f64 = terms.chunks_exact(2).map(|p| (p[1] - p[0]).powi(2)).sum();
+        (terms.iter().sum::<f64>() / n, pairs.sqrt() / n)
+    }
+
     /// The weighted population integrates (phi_hat/2) int e^h g_in(h) f(h) dh without bias:
     /// compare with a fine quadrature, for f = 1 on the window and f = v'(h)^2.
     #[test]
@@ -369,14 +381,7 @@ mod tests {
                     mem.weight * f(mem.h0)
                 })
                 .collect();
-            let n = spec.size as f64;
-            let est = terms.iter().sum::<f64>() / n;
-            let se = terms
-                .chunks_exact(2)
-                .map(|p| (p[1] - p[0]).powi(2))
-                .sum::<f64>()
-                .sqrt()
-                / n;
+            let (est, se) = stratified_mean_se(&terms);
             let k = 200_000;
             let dh = (spec.h0_max - spec.h0_min) / k as f64;
             let exact: f64 = (0..k)
@@ -434,14 +439,7 @@ mod tests {
                     mem.weight * f(&mem)
                 })
                 .collect();
-            let n = spec.size as f64;
-            let est = terms.iter().sum::<f64>() / n;
-            let se = terms
-                .chunks_exact(2)
-                .map(|p| (p[1] - p[0]).powi(2))
-                .sum::<f64>()
-                .sqrt()
-                / n;
+            let (est, se) = stratified_mean_se(&terms);
             // Quadrature: for each (c, g) the shift b = gamma g c + gamma^2 c^2/2, and
             // int_{-8}^{-b} e^{h} g_in(h) 4 (h + b)^2 dh; g around the peak -gamma c of
             // e^{-b} phi(g).

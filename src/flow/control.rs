@@ -1,7 +1,7 @@
 //! The unstrained control of a start-up: the same members (same seed, h0 window, reach and
-//! proposal) at gamma_dot = 0. Its stress is zero on average, and follows the sheared run's
-//! Monte-Carlo noise closely while the strain is small, so subtracting it is an unbiased
-//! control variate; its kernels give the linear response of the start-up
+//! proposal) at gamma_dot = 0. Its stress is zero on average, so subtracting it is an
+//! unbiased control variate (which lowers the noise only while the two runs' members stay
+//! correlated: at small strains and without splitting); its kernels give the linear response of the start-up
 //! (docs/equations.md (L1)) and the Green-Kubo viscosity.
 
 use ndarray::{Array1, Array2};
@@ -28,12 +28,7 @@ pub struct Control {
 
 /// F beta sum_{j=1}^{i} (gamma_j - gamma_{j-1}) M_C(t_i, t_j) at every point i: the linear
 /// response (L1) of the strain history `gamma` (beta = 1/T; NaN at T = 0).
-pub fn linear_stress(
-    f: f64,
-    temperature: f64,
-    gamma: &Array1<f64>,
-    m_c: &Array2<f64>,
-) -> Array1<f64> {
+pub fn linear_stress(f: f64, temperature: f64, gamma: &[f64], m_c: &Array2<f64>) -> Array1<f64> {
     let n = gamma.len();
     Array1::from_shape_fn(n, |i| {
         let sum: f64 = (1..=i)
@@ -43,6 +38,16 @@ pub fn linear_stress(
     })
 }
 
+/// beta int_0^{t_end} M_C(t_end, t_end - tau) dtau along the last row of `m_c` (trapezoid
+/// on the grid of step `dt`): the Green-Kubo viscosity (L1) truncated at t_end.
+pub fn green_kubo(m_c: &Array2<f64>, dt: f64, temperature: f64) -> f64 {
+    let last = m_c.nrows() - 1;
+    let integral: f64 = (0..last)
+        .map(|k| 0.5 * (m_c[[last, last - k]] + m_c[[last, last - k - 1]]) * dt)
+        .sum();
+    integral / temperature
+}
+
 impl Control {
     /// The control `solution` of the start-up `problem` (whose strain it did not apply) over
     /// the steady `window`.
@@ -50,7 +55,7 @@ impl Control {
         let grid = problem.grid;
         let model = &problem.model;
         let n = grid.len();
-        let gamma = Array1::from_shape_fn(n, |i| model.gamma(grid.time(i)));
+        let gamma: Vec<f64> = (0..n).map(|i| model.gamma(grid.time(i))).collect();
         let m_c = &solution.kernels.m_c;
         let linear = linear_stress(model.driving.variance(), model.temperature, &gamma, m_c);
         let points = window.range();
@@ -58,16 +63,53 @@ impl Control {
             .slice(ndarray::s![points.clone()])
             .mean()
             .unwrap_or(f64::NAN);
-        let last = n - 1;
-        let integral: f64 = (0..last)
-            .map(|k| 0.5 * (m_c[[last, last - k]] + m_c[[last, last - k - 1]]) * grid.dt)
-            .sum();
         Control {
             stress: Steady::of(&solution.averages.stress, window),
             stress_series: solution.averages.stress.mean.clone(),
             linear,
             linear_mean,
-            eta_green_kubo: integral / model.temperature,
+            eta_green_kubo: green_kubo(m_c, grid.dt, model.temperature),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// M_C(t, t') = a e^{-|t - t'|/tau0} on a grid of step dt, beta = 1/T.
+    fn exponential(n: usize, dt: f64) -> Array2<f64> {
+        Array2::from_shape_fn((n, n), |(i, j)| {
+            0.3 * (-(i.abs_diff(j) as f64) * dt / 1.5).exp()
+        })
+    }
+
+    /// A start-up gamma = gamma_dot t: the sum over increments is the geometric series
+    /// F beta gamma_dot dt a sum_{k=0}^{i-1} q^k, q = e^{-dt/tau0}, to rounding.
+    #[test]
+    fn linear_stress_of_a_start_up_is_the_geometric_series() {
+        let (n, dt, rate, f, t) = (60, 0.1, 0.2, 0.64, 0.5);
+        let gamma: Vec<f64> = (0..n).map(|i| rate * i as f64 * dt).collect();
+        let s = linear_stress(f, t, &gamma, &exponential(n, dt));
+        let q = (-dt / 1.5f64).exp();
+        for i in 0..n {
+            let exact = f / t * rate * dt * 0.3 * (1.0 - q.powi(i as i32)) / (1.0 - q);
+            assert!((s[i] - exact).abs() < 1e-13, "{i}: {} vs {exact}", s[i]);
+        }
+    }
+
+    /// The trapezoid of an exponential: beta a tau0 (1 - e^{-t/tau0}) up to its O(dt^2)
+    /// error, (dt^2/12) beta a/tau0 (1 - e^{-t/tau0}) at leading order.
+    #[test]
+    fn green_kubo_integrates_the_last_row() {
+        let (n, dt, t) = (61, 0.1, 0.5);
+        let eta = green_kubo(&exponential(n, dt), dt, t);
+        let span = (n - 1) as f64 * dt;
+        let exact = 0.3 * 1.5 * (1.0 - (-span / 1.5f64).exp()) / t;
+        let trapezoid = dt * dt / 12.0 * 0.3 / 1.5 * (1.0 - (-span / 1.5f64).exp()) / t;
+        assert!(
+            (eta - exact - trapezoid).abs() < 1e-3 * trapezoid,
+            "{eta} vs {exact} + {trapezoid}"
+        );
     }
 }

@@ -7,6 +7,6 @@ pub mod control;
 pub mod point;
 pub mod steady;
 
-pub use control::{linear_stress, Control};
+pub use control::{green_kubo, linear_stress, Control};
 pub use point::{Convergence, FlowPoint, Overshoot, Seeds, Startup, SteadyKernels};
 pub use steady::{Steady, Window};

@@ -71,6 +71,11 @@ pub fn write_flow(
         let v = Array1::from_iter(points.iter().map(f));
         w.write_1d(&format!("flow/{name}"), v.view(), "rate", units, desc)
     };
+    // A per-rate value and its standard error, as flow/NAME and flow/NAME_se.
+    let with_se = |name: &str, f: &dyn Fn(&FlowPoint) -> (f64, f64), units, desc, se_desc| {
+        per_rate(name, &|p| f(p).0, units, desc)?;
+        per_rate(&format!("{name}_se"), &|p| f(p).1, units, se_desc)
+    };
     let steady_sets: [(&str, SteadyOf, &str); 5] = [
         (
             "stress",
@@ -118,16 +123,11 @@ pub fn write_flow(
             &format!("standard error of flow/{name}_drift"),
         )?;
     }
-    per_rate(
+    with_se(
         "viscosity",
-        &|p| p.viscosity().0,
+        &|p| p.viscosity(),
         "zeta_hat",
         "effective viscosity stress/(F gamma_dot); Newtonian limit beta int M_C (Eq. (L1))",
-    )?;
-    per_rate(
-        "viscosity_se",
-        &|p| p.viscosity().1,
-        "zeta_hat",
         "standard error of flow/viscosity",
     )?;
     per_rate(
@@ -143,79 +143,46 @@ pub fn write_flow(
         "bound on the standard error of flow/diffusion: (se of Delta_r at the window's ends) \
          / window length",
     )?;
-    let over_seeds = |get: fn(&FlowPoint) -> &Vec<f64>, se: bool| {
-        move |p: &FlowPoint| {
-            let (m, e) = Seeds::mean_se(get(p));
-            if se {
-                e
-            } else {
-                m
-            }
-        }
-    };
-    let scale = |p: &FlowPoint| p.f * p.rate;
-    for (name, value, units, desc) in [
-        (
-            "stress_over_seeds",
-            Box::new(over_seeds(|p| &p.seeds.plain, false)) as Box<dyn Fn(&FlowPoint) -> f64>,
-            "eps",
-            "steady stress averaged over the flow.seeds independent seeds",
-        ),
-        (
-            "stress_over_seeds_se",
-            Box::new(over_seeds(|p| &p.seeds.plain, true)),
-            "eps",
-            "standard error of flow/stress_over_seeds from the seeds' scatter (NaN for one \
-             seed): includes the noise of the self-consistent kernels",
-        ),
-        (
-            "stress_controlled",
-            Box::new(over_seeds(|p| &p.seeds.controlled, false)),
-            "eps",
-            "steady stress minus that of the unstrained control with the same members \
-             (zero on average: an unbiased control variate), averaged over seeds",
-        ),
-        (
-            "stress_controlled_se",
-            Box::new(over_seeds(|p| &p.seeds.controlled, true)),
-            "eps",
-            "standard error of flow/stress_controlled from the seeds' scatter (NaN for one seed)",
-        ),
-        (
-            "viscosity_controlled",
-            Box::new(move |p: &FlowPoint| over_seeds(|p| &p.seeds.controlled, false)(p) / scale(p)),
-            "zeta_hat",
-            "flow/stress_controlled / (F gamma_dot)",
-        ),
-        (
-            "viscosity_controlled_se",
-            Box::new(move |p: &FlowPoint| over_seeds(|p| &p.seeds.controlled, true)(p) / scale(p)),
-            "zeta_hat",
-            "standard error of flow/viscosity_controlled",
-        ),
-        (
-            "stress_linear",
-            Box::new(over_seeds(|p| &p.seeds.linear, false)),
-            "eps",
-            "linear-response stress F beta sum_j dgamma_j M_C0(t, t_j) of the start-up from the \
-             controls' kernels (docs/equations.md (L1)), averaged over the window and the seeds",
-        ),
-        (
-            "eta_green_kubo",
-            Box::new(over_seeds(|p| &p.seeds.eta_green_kubo, false)),
-            "zeta_hat",
-            "beta int_0^{t_end} M_C0(t_end, t_end - tau) dtau of the controls (the Green-Kubo \
-             viscosity truncated at the run's length), averaged over seeds",
-        ),
-        (
-            "eta_green_kubo_se",
-            Box::new(over_seeds(|p| &p.seeds.eta_green_kubo, true)),
-            "zeta_hat",
-            "standard error of flow/eta_green_kubo from the seeds' scatter",
-        ),
-    ] {
-        per_rate(name, &*value, units, desc)?;
-    }
+    let scatter = "standard error from the seeds' scatter (NaN for one seed): includes the \
+                   noise of the self-consistent kernels";
+    let scaled = |(m, e): (f64, f64), p: &FlowPoint| (m / (p.f * p.rate), e / (p.f * p.rate));
+    with_se(
+        "stress_over_seeds",
+        &|p| Seeds::mean_se(&p.seeds.plain),
+        "eps",
+        "steady stress averaged over the flow.seeds independent seeds",
+        scatter,
+    )?;
+    with_se(
+        "stress_controlled",
+        &|p| Seeds::mean_se(&p.seeds.controlled),
+        "eps",
+        "steady stress minus that of the unstrained control with the same members (zero on \
+         average: an unbiased control variate), averaged over seeds",
+        scatter,
+    )?;
+    with_se(
+        "viscosity_controlled",
+        &|p| scaled(Seeds::mean_se(&p.seeds.controlled), p),
+        "zeta_hat",
+        "flow/stress_controlled / (F gamma_dot)",
+        scatter,
+    )?;
+    with_se(
+        "eta_green_kubo",
+        &|p| Seeds::mean_se(&p.seeds.eta_green_kubo),
+        "zeta_hat",
+        "beta int_0^{t_end} M_C0(t_end, t_end - tau) dtau of the controls (the Green-Kubo \
+         viscosity truncated at the run's length), averaged over seeds",
+        scatter,
+    )?;
+    per_rate(
+        "stress_linear",
+        &|p| Seeds::mean_se(&p.seeds.linear).0,
+        "eps",
+        "linear-response stress F beta sum_j dgamma_j M_C0(t, t_j) of the start-up from the \
+         controls' kernels (docs/equations.md (L1)), averaged over the window and the seeds",
+    )?;
     let tol = config.flow.drift_tolerance;
     per_rate(
         "steady",
@@ -289,9 +256,13 @@ pub fn write_flow(
         per_rate(name, &get, units, desc)?;
     }
 
-    let padded = |len: usize, rows: &dyn Fn(&FlowPoint) -> &Array1<f64>| {
-        pad(points.iter().map(rows), points.len(), len)
-    };
+    // One row per rate (NaN past its own length), against the axis t or tau.
+    let rows_2d =
+        |path: &str, rows: &dyn Fn(&FlowPoint) -> &Array1<f64>, axis, units, desc: &str| {
+            let len = if axis == "t" { longest } else { lags };
+            let m = pad(points.iter().map(rows), points.len(), len);
+            w.write_2d(path, m.view(), ["rate", axis], units, desc)
+        };
     for (name, rows, units, desc) in [
         (
             "gamma",
@@ -320,10 +291,10 @@ pub fn write_flow(
         ("energy", |p| &p.startup.energy, "eps", "energy e(t)"),
         ("delta_r", |p| &p.startup.delta_r, "l^2/d", "MSD Delta_r(t)"),
     ] {
-        w.write_2d(
+        rows_2d(
             &format!("startup/{name}"),
-            padded(longest, &rows).view(),
-            ["rate", "t"],
+            &rows,
+            "t",
             units,
             &format!("{desc} (NaN past the rate's run)"),
         )?;
@@ -344,13 +315,10 @@ pub fn write_flow(
             ),
         ];
         for (name, row, desc) in controls {
-            let rows = points
-                .iter()
-                .map(|p| row(p.control.as_ref().expect("checked above")));
-            w.write_2d(
+            rows_2d(
                 &format!("startup/{name}"),
-                pad(rows, points.len(), longest).view(),
-                ["rate", "t"],
+                &|p| row(p.control.as_ref().expect("checked above")),
+                "t",
                 "eps",
                 &format!("{desc} (NaN past the rate's run)"),
             )?;
@@ -377,10 +345,10 @@ pub fn write_flow(
             "R(t_end, t_end - tau) (zero at tau = 0)",
         ),
     ] {
-        w.write_2d(
+        rows_2d(
             &format!("steady/{name}"),
-            padded(lags, &rows).view(),
-            ["rate", "tau"],
+            &rows,
+            "tau",
             units,
             &format!(
                 "{desc} at the end of the run, over the lags of the steady window (NaN beyond)"

@@ -37,20 +37,9 @@ pub fn liquid_seeded(extra: &str, size: usize, steps: usize, t_max: f64, seed: u
     )
 }
 
-/// The strain history's linear-response sum at point i (docs/equations.md (L1) without its
-/// factor F beta): sum_{j=1}^{i} (gamma_j - gamma_{j-1}) M_C(t_i, t_j).
-pub fn strain_convolution(gamma: &[f64], m_c: &ndarray::Array2<f64>, i: usize) -> f64 {
-    (1..=i)
-        .map(|j| (gamma[j] - gamma[j - 1]) * m_c[[i, j]])
-        .sum()
-}
-
 /// Mean and standard error of the mean of independent samples.
 pub fn mean_se(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let m = x.iter().sum::<f64>() / n;
-    let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
-    (m, (var / n).sqrt())
+    dmfe::flow::Seeds::mean_se(x)
 }
 
 /// Runs the `dmfe` binary in `dir` with `args` and returns its output.
