@@ -153,7 +153,7 @@ fn typed_reader_round_trip_and_failing_verdicts() {
 
     let n = solved.kernels.kappa.len();
     let holds = |sol: &dmfe::dynamics::Solution, identity: &str| {
-        equilibrium_residuals(sol, 0.5, 0.02)
+        equilibrium_residuals(sol, 0.5, 0.02, dmfe::dynamics::Scheme::Discrete)
             .verdicts(n)
             .into_iter()
             .find(|v| v.identity.starts_with(identity))

@@ -42,6 +42,9 @@ enum Inputs {
     Liquid,
 }
 
+/// The kernels on a grid of step `dt`; M_R's diagonal is the part of the response inside
+/// the step onto t_k in the discrete scheme (half the limit M_R(t, t^-), docs/equations.md
+/// (N4)).
 fn kernels(inputs: Inputs, n: usize, dt: f64) -> Kernels {
     let (c0, c_rate, r0, r_rate) = match inputs {
         Inputs::Cage => (0.3, 1.0, 0.3, 2.0),
@@ -53,8 +56,10 @@ fn kernels(inputs: Inputs, n: usize, dt: f64) -> Kernels {
         for j in 0..n {
             let lag = i.abs_diff(j) as f64 * dt;
             k.m_c[[i, j]] = c0 * (-c_rate * lag).exp();
-            if j <= i {
+            if j < i {
                 k.m_r[[i, j]] = r0 * (-r_rate * lag).exp();
+            } else if j == i {
+                k.m_r[[i, j]] = 0.5 * r0;
             }
         }
     }

@@ -160,6 +160,7 @@ impl FlowConfig {
             grid: GridSection {
                 t_max: steps as f64 * self.dt(),
                 steps,
+                scheme: self.grid.scheme.clone(),
             },
             population: self.sampling(rate * steps as f64 * self.dt() * self.driving_scale(), seed),
             solver: self.solver.clone(),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::driving::Driving;
 use crate::dynamics::splitting::Splitting;
-use crate::dynamics::{Grid, Model, PopulationSpec, Problem, SolverSpec};
+use crate::dynamics::{Grid, Model, PopulationSpec, Problem, Scheme, SolverSpec};
 use crate::error::{Error, Result};
 use crate::noise::ExternalNoise;
 use crate::potential::Potential;
@@ -73,6 +73,13 @@ pub struct GridSection {
     pub t_max: f64,
     /// Number of time steps (>= 2); dt = t_max / steps.
     pub steps: usize,
+    /// Time-discrete scheme: "discrete" (default) or "trapezoid" (docs/equations.md (N3)-(N4)).
+    #[serde(default = "default_scheme")]
+    pub scheme: String,
+}
+
+fn default_scheme() -> String {
+    Scheme::default().name().into()
 }
 
 /// `[population]`: the Monte-Carlo population of effective processes.
@@ -375,9 +382,19 @@ impl RunConfig {
                 (g.steps * g.steps * 8) >> 30
             )
         })?;
+        let scheme = Scheme::from_name(&g.scheme).ok_or_else(|| {
+            Error::config(
+                "grid.scheme",
+                format!(
+                    "must be \"discrete\" or \"trapezoid\", got \"{}\"",
+                    g.scheme
+                ),
+            )
+        })?;
         let grid = Grid {
             dt: g.t_max / g.steps as f64,
             steps: g.steps,
+            scheme,
         };
         let (driving, schedule) = self.driving.resolve(grid.dt)?;
         lift(schedule.validate(g.t_max))?;

@@ -1,7 +1,7 @@
 //! Residuals of the identities of docs/equations.md measured on a solution: equilibrium
 //! time-translation invariance and FDT, and kappa = beta M_C(t, t).
 
-use super::Solution;
+use super::{Scheme, Solution};
 
 /// Equilibrium residuals of a solution (meaningful for T0 = T, no strain, no G_C).
 ///
@@ -65,8 +65,14 @@ fn sup(values: impl IntoIterator<Item = f64>) -> f64 {
         .fold(f64::MIN_POSITIVE, |a, x| a.max(x.abs()))
 }
 
-/// Measures [`EquilibriumResiduals`] for a solution at bath temperature `temperature`.
-pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> EquilibriumResiduals {
+/// Measures [`EquilibriumResiduals`] for a solution at bath temperature `temperature` on a
+/// grid of step `dt` solved with `scheme`.
+pub fn equilibrium_residuals(
+    sol: &Solution,
+    temperature: f64,
+    dt: f64,
+    scheme: Scheme,
+) -> EquilibriumResiduals {
     let beta = 1.0 / temperature;
     let k = &sol.kernels;
     let av = &sol.averages;
@@ -96,10 +102,16 @@ pub fn equilibrium_residuals(sol: &Solution, temperature: f64, dt: f64) -> Equil
     let mut m_r_fdt = 0.0f64;
     let mut m_r_fdt_se = f64::NAN;
     for t in 1..n {
-        // Trapezoidal int_s^t M_R(t, u) du, the diagonal holding M_R(t, t^-).
+        // Trapezoidal int_s^t M_R(t, u) du, the diagonal read as M_R(t, t^-) (in the
+        // discrete scheme it holds half of it, docs/equations.md (N4)).
+        let end = match scheme {
+            Scheme::Discrete => 2.0,
+            Scheme::Trapezoid => 1.0,
+        };
         let mut integral = 0.0;
         for s in (0..t).rev() {
-            integral += 0.5 * dt * (k.m_r[[t, s]] + k.m_r[[t, s + 1]]);
+            let upper = if s + 1 == t { end } else { 1.0 } * k.m_r[[t, s + 1]];
+            integral += 0.5 * dt * (k.m_r[[t, s]] + upper);
             let rhs = beta * (k.m_c[[t, t]] - k.m_c[[t, s]]);
             m_r_fdt = m_r_fdt.max((integral - rhs).abs());
             let se = 2.0 * beta * (c_se[t] + 0.5 * (c_se[t] + c_se[s]));

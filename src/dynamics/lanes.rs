@@ -145,7 +145,7 @@ impl Lane {
     }
 }
 
-/// Sets each lane's `far` to sum_{1 <= u < start} M_R(t, u) y(u) for the `rows` rows
+/// Sets each lane's `far` to sum_{1 <= u < start} W(t, u) y(u) for the `rows` rows
 /// t = start, start + 1, ... of a time block: one product of the lanes' paths (gathered
 /// into `paths`, lanes x (start - 1)) with the transposed block of M_R. A copy made inside
 /// the block shares its parent's path before `start`, hence its `far`.

@@ -21,6 +21,7 @@ pub mod particle;
 pub mod population;
 pub mod response;
 pub mod sampling;
+pub mod scheme;
 pub mod solver;
 pub mod splitting;
 mod tally;
@@ -42,6 +43,7 @@ pub fn time_block(row: usize, n: usize) -> (usize, Option<usize>) {
 
 pub use kernels::Kernels;
 pub use sampling::PopulationSpec;
+pub use scheme::Scheme;
 pub use solver::{solve, solve_from, IterationReport, Observer, Solution, SolverSpec, SolverState};
 
 use crate::driving::Driving;
@@ -100,16 +102,27 @@ impl Model {
     }
 }
 
-/// The uniform time grid t_i = i dt, i = 0..=steps.
+/// The uniform time grid t_i = i dt, i = 0..=steps, and the time-discrete scheme on it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Grid {
     /// Time step dt.
     pub dt: f64,
     /// Number of steps; the grid has steps + 1 points.
     pub steps: usize,
+    /// What the memory sums and responses mean on the grid (docs/equations.md (N3)-(N4)).
+    pub scheme: Scheme,
 }
 
 impl Grid {
+    /// `steps` steps of `dt` with the default scheme.
+    pub fn uniform(dt: f64, steps: usize) -> Self {
+        Grid {
+            dt,
+            steps,
+            scheme: Scheme::default(),
+        }
+    }
+
     /// Number of grid points, steps + 1.
     pub fn len(&self) -> usize {
         self.steps + 1

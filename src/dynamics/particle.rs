@@ -12,7 +12,8 @@
 
 use ndarray::{Array1, Array2};
 
-use super::response::{evolve_columns, LinearDynamics, ResponseWorkspace};
+use super::response::{evolve_columns, Kick, LinearDynamics, ResponseWorkspace};
+use super::scheme::{MemoryWeights, Scheme};
 use super::{Grid, Kernels, Model};
 use crate::linalg::{gemm_add, matmul_new};
 
@@ -28,29 +29,44 @@ pub struct Particle {
     pub delta_r: Array1<f64>,
 }
 
-/// The trapezoidal response R(k, m), m <= k, of the linear process with friction `zeta`,
-/// local term `kappa` and memory M_R, on `n` points (docs/equations.md (N2)), with
+/// The response R(k, m), m <= k, of the linear process with friction `zeta`, local term
+/// `kappa` and the memory M_R behind `memory`, on `n` points (docs/equations.md (N2)), with
 /// R(m, m) = 1/zeta.
 pub fn response_matrix(
     kappa: &[f64],
-    m_r: &Array2<f64>,
+    memory: &MemoryWeights,
     zeta: f64,
     dt: f64,
     n: usize,
 ) -> Array2<f64> {
+    columns(kappa, memory, zeta, dt, n, Kick::Point)
+}
+
+/// The particle's response columns to a unit force at each point (`Kick::Point`) or over the
+/// step before it (`Kick::Step`): `[[k, s]]` holds the column of source s at t_k.
+fn columns(
+    kappa: &[f64],
+    memory: &MemoryWeights,
+    zeta: f64,
+    dt: f64,
+    n: usize,
+    kick: Kick,
+) -> Array2<f64> {
     let mut r = Array2::<f64>::zeros((n, n));
     let lin = LinearDynamics {
         kappa: &kappa[..n],
-        m_r: m_r.view(),
+        memory,
         zeta,
         dt,
     };
     let zeros = vec![0.0; n];
     let mut ws = ResponseWorkspace::default();
+    let first = usize::from(kick == Kick::Step);
     evolve_columns(
         &lin,
         &zeros,
-        |_| 1.0 / zeta,
+        |m| if m >= first { 1.0 } else { 0.0 },
+        kick,
         &mut ws,
         |k, sources, row| {
             for (&m, x) in sources.iter().zip(row) {
@@ -65,22 +81,33 @@ pub fn response_matrix(
 pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -> Particle {
     let dt = grid.dt;
     let zeta = model.zeta_hat;
-    let r = response_matrix(
-        kernels.kappa.as_slice().expect("contiguous"),
-        &kernels.m_r,
-        zeta,
-        dt,
-        n,
-    );
+    let memory = MemoryWeights::new(&kernels.m_r, n, grid.scheme);
+    let kappa = kernels.kappa.as_slice().expect("contiguous");
     let steps = n - 1;
-    // S(k, m): the response at t_k to a unit force spread over step m.
-    let s = Array2::from_shape_fn((n, steps), |(k, m)| {
-        if m < k {
-            0.5 * (r[[k, m]] + r[[k, m + 1]])
-        } else {
-            0.0
-        }
-    });
+    let (r, s) = if grid.scheme == Scheme::Discrete {
+        // The step map's responses: S(k, m) to a force over step m is the column of a
+        // force over the step before m + 1; a force at a point acts half in each step beside
+        // it, so R(k, m) = (S(k, m - 1) + S(k, m))/2.
+        let step = columns(kappa, &memory, zeta, dt, n, Kick::Step);
+        let s = Array2::from_shape_fn((n, steps), |(k, m)| step[[k, m + 1]]);
+        let r = Array2::from_shape_fn((n, n), |(k, m)| {
+            let before = if m > 0 { s[[k, m - 1]] } else { 0.0 };
+            let after = if m < steps { s[[k, m]] } else { 0.0 };
+            0.5 * (before + after)
+        });
+        (r, s)
+    } else {
+        let r = response_matrix(kappa, &memory, zeta, dt, n);
+        // S(k, m): the response at t_k to a unit force spread over step m.
+        let s = Array2::from_shape_fn((n, steps), |(k, m)| {
+            if m < k {
+                0.5 * (r[[k, m]] + r[[k, m + 1]])
+            } else {
+                0.0
+            }
+        });
+        (r, s)
+    };
     let noise = Array2::from_shape_fn((n, n), |(i, j)| {
         model.noise.g_c(grid.time(i), grid.time(j)) + kernels.m_c[[i, j]]
     });
@@ -128,10 +155,7 @@ mod tests {
     /// Free particle: Delta_r = T t / zeta exactly for the discrete scheme (docs/equations.md, the free particle).
     #[test]
     fn free_diffusion() {
-        let grid = Grid {
-            dt: 0.05,
-            steps: 40,
-        };
+        let grid = Grid::uniform(0.05, 40);
         let m = model(0.7, ExternalNoise::None);
         let p = solve_particle(&m, &grid, &Kernels::zeros(grid.len()), grid.len());
         for i in 0..grid.len() {
@@ -148,10 +172,7 @@ mod tests {
     /// Delta_r = T t/zeta + (f0^2/2) (t/zeta)^2.
     #[test]
     fn constant_random_force() {
-        let grid = Grid {
-            dt: 0.05,
-            steps: 40,
-        };
+        let grid = Grid::uniform(0.05, 40);
         let m = model(0.3, ExternalNoise::Constant { f0: 0.8 });
         let p = solve_particle(&m, &grid, &Kernels::zeros(grid.len()), grid.len());
         for i in 0..grid.len() {
@@ -166,13 +187,11 @@ mod tests {
     #[test]
     fn trap_response_converges_at_second_order() {
         let err = |steps: usize| {
-            let grid = Grid {
-                dt: 2.0 / steps as f64,
-                steps,
-            };
+            let grid = Grid::uniform(2.0 / steps as f64, steps);
             let n = grid.len();
             let kappa = vec![1.5; n];
-            let r = response_matrix(&kappa, &Array2::zeros((n, n)), 2.0, grid.dt, n);
+            let memory = MemoryWeights::new(&Array2::zeros((n, n)), n, grid.scheme);
+            let r = response_matrix(&kappa, &memory, 2.0, grid.dt, n);
             let exact = (-1.5 * 1.0 / 2.0f64).exp() / 2.0;
             (r[[n - 1, n / 2]] - exact).abs()
         };

@@ -18,6 +18,7 @@ use super::lanes::{far_memory, Lane};
 use super::observables::{Geometry, Observable};
 use super::response::LinearDynamics;
 use super::sampling::{lane_rng, member_rng};
+use super::scheme::MemoryWeights;
 use super::splitting::Decision;
 use super::tally::{Partial, Tally, TallyContext};
 use super::{time_block, Kernels, Problem, TIME_BLOCK};
@@ -140,6 +141,8 @@ impl Averages {
 struct PassInputs<'a> {
     problem: &'a Problem,
     kernels: &'a Kernels,
+    /// The memory sums' weights from the kernels' M_R (docs/equations.md (N3)).
+    memory: &'a MemoryWeights,
     delta_r: &'a [f64],
     /// Lower Cholesky factor of G_C + M_C on the window.
     chol: ArrayView2<'a, f64>,
@@ -216,9 +219,11 @@ pub fn average_batched(
     control: PassControl,
 ) -> Result<(Averages, Vec<BatchSums>)> {
     let grid = problem.grid;
+    let memory = MemoryWeights::new(&kernels.m_r, n, grid.scheme);
     let inputs = PassInputs {
         problem,
         kernels,
+        memory: &memory,
         delta_r,
         chol,
         gamma_eff: (0..n)
@@ -403,7 +408,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         .collect();
     let lin = LinearDynamics {
         kappa: &inp.kernels.kappa.as_slice().expect("contiguous")[..n],
-        m_r: inp.kernels.m_r.view(),
+        memory: inp.memory,
         zeta,
         dt,
     };
@@ -456,8 +461,8 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         lane.w[t] = lane.weight;
         tally.add_terms(lane.member, t, lane.weight, pv);
     };
-    // Steps a lane from t to t + 1: the memory dt sum_{u=1}^{t} M_R(t+1, u) y_u (y_0 = 0),
-    // then the trapezoidal step of docs/equations.md (N1), implicit in y_{t+1}. The part
+    // Steps a lane from t to t + 1: the memory dt sum_{u=1}^{t} W(t+1, u) y_u (y_0 = 0;
+    // W the weights of docs/equations.md (N3)), then the trapezoidal step of docs/equations.md (N1), implicit in y_{t+1}. The part
     // u < K of the rows in the time block [K, K + TIME_BLOCK) is the lane's `far`, one
     // product at the block's start (`far_memory`).
     // The step's coefficients from t to t + 1, the same for every lane: decay of y_t,
@@ -472,10 +477,10 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         let (decay, implicit, diag) = coefficients[t];
         let (start, _) = time_block(t + 1, n);
         let near = start.max(1);
-        let m_r_row = inp.kernels.m_r.row(t + 1);
-        let m_r_row = &m_r_row.as_slice().expect("row-major kernel")[near..=t];
+        let w_row = inp.memory.interior.row(t + 1);
+        let w_row = &w_row.as_slice().expect("row-major weights")[near..=t];
         let far = lane.far[t + 1 - start];
-        let explicit = dt * (far + dot(m_r_row, &lane.y[near..=t]));
+        let explicit = dt * (far + dot(w_row, &lane.y[near..=t]));
         let yt = lane.y[t];
         let noise = lane.white[t] + 0.5 * (lane.x[t] + lane.x[t + 1]);
         let rhs = decay * yt + 0.5 * (lane.memory - lane.dv[t] + explicit) + noise;
@@ -503,7 +508,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         lane.memory = explicit + diag * next;
         Ok(())
     };
-    let m_r = inp.kernels.m_r.view();
+    let m_r = inp.memory.interior.view();
     let (mut paths, mut sums) = (Vec::new(), Vec::new());
     for lane in lanes.iter_mut() {
         evaluate(lane, 0, &mut tally);

@@ -15,6 +15,7 @@
 
 use ndarray::{s, ArrayView2, ArrayViewMut2};
 
+use super::scheme::{MemoryWeights, Scheme};
 use super::time_block;
 use crate::linalg::gemm_add;
 
@@ -27,6 +28,8 @@ pub struct ResponseWorkspace {
     memory: Vec<f64>,
     /// The memory sums of a block of rows over the points before the block.
     far: Vec<f64>,
+    /// The force each column still receives in the step after its source (rule discrete).
+    source: Vec<f64>,
 }
 
 /// The shared linear dynamics every member's response follows: current kernels, friction
@@ -35,8 +38,8 @@ pub struct ResponseWorkspace {
 pub struct LinearDynamics<'a> {
     /// kappa(t_k).
     pub kappa: &'a [f64],
-    /// M_R(t_k, t_j), j <= k (the diagonal holds the limit M_R(t_k, t_k^-)).
-    pub m_r: ArrayView2<'a, f64>,
+    /// The weights of the memory sums, from M_R (docs/equations.md (N3)).
+    pub memory: &'a MemoryWeights,
     /// zeta_hat.
     pub zeta: f64,
     /// dt.
@@ -45,9 +48,10 @@ pub struct LinearDynamics<'a> {
 
 impl LinearDynamics<'_> {
     /// The implicit coefficient of a trapezoidal step onto point k of a process with local
-    /// term kappa + a: zeta/dt + (kappa_k + a)/2 - dt M_R(k,k)/4 (docs/equations.md (N1)).
+    /// term kappa + a: zeta/dt + (kappa_k + a)/2 - (memory weight of z(t_k))/2
+    /// (docs/equations.md (N1)).
     pub fn implicit(&self, k: usize, a: f64) -> f64 {
-        self.zeta / self.dt + 0.5 * (self.kappa[k] + a) - 0.25 * self.dt * self.m_r[[k, k]]
+        self.zeta / self.dt + 0.5 * (self.kappa[k] + a) - 0.5 * self.memory_diagonal(k)
     }
 
     /// The coefficient of z(t_k) in a trapezoidal step from point k of a process with local
@@ -56,27 +60,51 @@ impl LinearDynamics<'_> {
         self.zeta / self.dt - 0.5 * (self.kappa[k] + a)
     }
 
-    /// The trapezoidal weight dt/2 times M_R(t_k, t_k^-): the memory's share of z(t_k).
+    /// The weight of z(t_k) in the memory integral up to t_k (dt M_R(t_k, t_k^-)/2 for the
+    /// trapezoid).
     pub fn memory_diagonal(&self, k: usize) -> f64 {
-        0.5 * self.dt * self.m_r[[k, k]]
+        self.dt * self.memory.diagonal(k)
     }
 }
 
-/// Evolves the response columns of the process with extra local term `extra[k]` from the
-/// sources s with `init(s) != 0` (starting value z_s), on the first `extra.len()` points,
-/// and calls `visit(k, sources, row)` once row k is complete: `row[j]` is z(t_k) of the
-/// column of source `sources[j]`, for every source <= k. Returns the multiply-adds done.
+/// Where a unit force acts on a response column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kick {
+    /// At the grid point t_s (the exact response chi(t, s), the particle's R(t, s)).
+    Point,
+    /// Over the step [t_(s-1), t_s] (the particle's response to its noise, rule `discrete`).
+    Step,
+}
+
+/// Evolves the response columns of the process with extra local term `extra[k]` to a unit
+/// force times `force(s)`, acting as `kick` says, for the sources s with `force(s) != 0`, on
+/// the first `extra.len()` points, and calls `visit(k, sources, row)` once row k is
+/// complete: `row[j]` is z(t_k) of the column of source `sources[j]`, for every source <= k.
+/// With the continuum rules the column starts from its limit z(t_s^+) = force(s)/zeta (a
+/// point kick); with rule `discrete` it is the response of the step map (docs/equations.md
+/// (N4)): a point force enters the steps on both sides of t_s with half its weight each.
+/// Returns the multiply-adds done.
 pub fn evolve_columns(
     lin: &LinearDynamics,
     extra: &[f64],
-    init: impl Fn(usize) -> f64,
+    force: impl Fn(usize) -> f64,
+    kick: Kick,
     ws: &mut ResponseWorkspace,
     mut visit: impl FnMut(usize, &[usize], &[f64]),
 ) -> u64 {
-    let LinearDynamics { m_r, dt, .. } = *lin;
+    let LinearDynamics {
+        memory: weights,
+        dt,
+        zeta,
+        ..
+    } = *lin;
+    let w = &weights.interior;
+    let discrete = weights.scheme == Scheme::Discrete;
     let n = extra.len();
     ws.active.clear();
-    ws.active.extend((0..n).filter(|&m| init(m) != 0.0));
+    ws.active.extend((0..n).filter(|&m| force(m) != 0.0));
+    ws.source.clear();
+    ws.source.resize(ws.active.len(), 0.0);
     let na = ws.active.len();
     if na == 0 {
         return 0;
@@ -85,15 +113,16 @@ pub fn evolve_columns(
     ws.z.resize(n * na, 0.0);
     ws.acc.clear();
     ws.acc.resize(na, 0.0);
-    // memory[j] = dt times the trapezoidal int_{s_j}^{t_k} M_R(t_k, u) z(u) du.
+    // memory[j] = dt times the memory sum int_{s_j}^{t_k} M_R(t_k, u) z(u) du.
     ws.memory.clear();
     ws.memory.resize(na, 0.0);
-    let (z, active, acc, memory, far) = (
+    let (z, active, acc, memory, far, source) = (
         &mut ws.z,
         &ws.active,
         &mut ws.acc,
         &mut ws.memory,
         &mut ws.far,
+        &mut ws.source,
     );
     let mut flops = 0u64;
     // cnt = number of sources <= k: the valid columns of row k; sources = number of
@@ -102,16 +131,32 @@ pub fn evolve_columns(
     let mut sources = 0usize;
     for k in 0..n {
         if cnt < na && active[cnt] == k {
-            z[k * na + cnt] = init(k);
-            memory[cnt] = 0.0;
+            let f = force(k);
+            if discrete {
+                // zeta z_s/dt = (1/2) (G_s + f/dt) for a point force (the step onto t_s
+                // carries half of it), = G_s/2 + f/dt for a force over the step.
+                let a = lin.implicit(k, extra[k]);
+                let (share, next) = match kick {
+                    Kick::Point => (0.5, 0.5 * f / dt),
+                    Kick::Step => (1.0, 0.0),
+                };
+                let x = share * f / (dt * a);
+                z[k * na + cnt] = x;
+                memory[cnt] = lin.memory_diagonal(k) * x;
+                source[cnt] = next;
+            } else {
+                z[k * na + cnt] = f / zeta;
+                memory[cnt] = 0.0;
+            }
             cnt += 1;
         }
         visit(k, &active[..cnt], &z[k * na..k * na + cnt]);
         if k + 1 == n {
             break;
         }
-        // acc[j] = sum_{u = s_j}^{k} w_u M_R(t_{k+1}, u) z_j(u), w = 1/2 at u = s_j (z_j
-        // vanishes before s_j). The part u < K of the rows k + 1 in [K, K + TIME_BLOCK) is
+        // acc[j] = sum_{u = s_j}^{k} W(k + 1, u) z_j(u), the memory weights W of
+        // docs/equations.md (N3) less the step before s_j at u = s_j (z_j vanishes before s_j;
+        // for the trapezoid W = M_R, and the start's weight is halved). The part u < K of the rows k + 1 in [K, K + TIME_BLOCK) is
         // one matrix product at the start of the block, M_R[K.., ..K] Z[..K, ..], with the
         // columns of the sources before K; the rest is summed step by step.
         let (start, opens) = time_block(k + 1, n);
@@ -127,7 +172,7 @@ pub fn evolve_columns(
                 gemm_add(
                     out.slice_mut(s![.., ..sources]),
                     1.0,
-                    m_r.slice(s![start..start + rows, ..start]),
+                    w.slice(s![start..start + rows, ..start]),
                     false,
                     zk.slice(s![.., ..sources]),
                     false,
@@ -144,7 +189,7 @@ pub fn evolve_columns(
             while cu < na && active[cu] <= u {
                 cu += 1;
             }
-            let coef = m_r[[k + 1, u]];
+            let coef = w[[k + 1, u]];
             if coef != 0.0 && cu > 0 {
                 let row = &z[u * na..u * na + cu];
                 for (a, x) in acc[..cu].iter_mut().zip(row) {
@@ -155,7 +200,7 @@ pub fn evolve_columns(
         }
         for (j, a) in acc[..cnt].iter_mut().enumerate() {
             let s = active[j];
-            *a = dt * (*a - 0.5 * m_r[[k + 1, s]] * z[s * na + j]);
+            *a = dt * (*a - weights.start_lack(k + 1, s) * z[s * na + j]);
         }
         let explicit = lin.explicit(k, extra[k]);
         let implicit = lin.implicit(k + 1, extra[k + 1]);
@@ -164,7 +209,9 @@ pub fn evolve_columns(
         let prev = &head[k * na..k * na + cnt];
         let next = &mut tail[..cnt];
         for j in 0..cnt {
-            let x = (explicit * prev[j] + 0.5 * (memory[j] + acc[j])) / implicit;
+            // The second half of a point force, in the step after its point (rule discrete).
+            let kick = if active[j] == k { source[j] } else { 0.0 };
+            let x = (explicit * prev[j] + 0.5 * (memory[j] + acc[j]) + kick) / implicit;
             next[j] = x;
             memory[j] = acc[j] + diag * x;
         }
@@ -184,11 +231,11 @@ pub fn accumulate_member(
     mut m_r_sum: ArrayViewMut2<f64>,
     ws: &mut ResponseWorkspace,
 ) -> u64 {
-    let zeta = lin.zeta;
     evolve_columns(
         lin,
         d2v,
-        |m| d2v[m] / zeta,
+        |m| d2v[m],
+        Kick::Point,
         ws,
         |k, sources, row| {
             let wd = weight[k] * d2v[k];
@@ -230,15 +277,16 @@ mod tests {
         let d2v = vec![d2; n];
         let mut sum = Array2::zeros((n, n));
         let mut ws = ResponseWorkspace::default();
+        let weights = MemoryWeights::new(&m_r, n, Scheme::Discrete);
         let lin = LinearDynamics {
             kappa: &kappa,
-            m_r: m_r.view(),
+            memory: &weights,
             zeta,
             dt,
         };
         accumulate_member(&d2v, &lin, &vec![1.0; n], sum.view_mut(), &mut ws);
         let shifted: Vec<f64> = kappa.iter().map(|k| k + d2).collect();
-        let r = response_matrix(&shifted, &m_r, zeta, dt, n);
+        let r = response_matrix(&shifted, &weights, zeta, dt, n);
         for k in 0..n {
             for m in 0..=k {
                 let expect = d2 * d2 * r[[k, m]];
@@ -247,11 +295,14 @@ mod tests {
         }
     }
 
-    /// The trapezoidal columns converge at second order to the exact response of a process
-    /// with an exponential memory M_R(t,s) = b e^{-(t-s)}: the closed form of
+    /// The columns converge at second order to the exact response of a process with an
+    /// exponential memory M_R(t,s) = b e^{-(t-s)}, in both schemes: the closed form of
     /// zeta z' = -a z + b int_0^t e^{-(t-u)} z(u) du, z(0) = 1, is
     /// z = (r1 + 1) e^{r1 t}/(r1 - r2) - (r2 + 1) e^{r2 t}/(r1 - r2) with r1, r2 the roots
-    /// of zeta r^2 + (zeta + a) r + a - b = 0.
+    /// of zeta r^2 + (zeta + a) r + a - b = 0. The trapezoid's column of a point kick at 0 is
+    /// z(t); the discrete scheme's column of a force over the first step is its average over
+    /// the step, z(t - dt/2) + O(dt^2), with the kernel's diagonal the part inside a step,
+    /// b/2 (docs/equations.md (N4)).
     #[test]
     fn second_order_against_closed_form() {
         let (zeta, a, b, t_max): (f64, f64, f64, f64) = (1.0, 2.0, 0.8, 2.0);
@@ -260,29 +311,38 @@ mod tests {
             (-(zeta + a) + disc) / (2.0 * zeta),
             (-(zeta + a) - disc) / (2.0 * zeta),
         );
-        let exact = ((r1 + 1.0) * (r1 * t_max).exp() - (r2 + 1.0) * (r2 * t_max).exp()) / (r1 - r2);
-        let err = |steps: usize| {
+        let exact =
+            |t: f64| ((r1 + 1.0) * (r1 * t).exp() - (r2 + 1.0) * (r2 * t).exp()) / (r1 - r2);
+        let err = |steps: usize, scheme: Scheme| {
             let dt = t_max / steps as f64;
             let n = steps + 1;
             let kappa = vec![a; n];
-            let m_r = Array2::from_shape_fn((n, n), |(i, j)| {
-                if j <= i {
-                    b * (-((i - j) as f64) * dt).exp()
-                } else {
-                    0.0
-                }
+            let diagonal = match scheme {
+                Scheme::Trapezoid => b,
+                Scheme::Discrete => 0.5 * b,
+            };
+            let m_r = Array2::from_shape_fn((n, n), |(i, j)| match i.cmp(&j) {
+                std::cmp::Ordering::Greater => b * (-((i - j) as f64) * dt).exp(),
+                std::cmp::Ordering::Equal => diagonal,
+                std::cmp::Ordering::Less => 0.0,
             });
+            let weights = MemoryWeights::new(&m_r, n, scheme);
             let lin = LinearDynamics {
                 kappa: &kappa,
-                m_r: m_r.view(),
+                memory: &weights,
                 zeta,
                 dt,
+            };
+            let (source, kick, expect) = match scheme {
+                Scheme::Trapezoid => (0, Kick::Point, exact(t_max)),
+                Scheme::Discrete => (1, Kick::Step, exact(t_max - 0.5 * dt)),
             };
             let mut last = 0.0;
             evolve_columns(
                 &lin,
                 &vec![0.0; n],
-                |m| if m == 0 { 1.0 } else { 0.0 },
+                |m| if m == source { zeta } else { 0.0 },
+                kick,
                 &mut ResponseWorkspace::default(),
                 |k, _, row| {
                     if k == n - 1 {
@@ -290,11 +350,13 @@ mod tests {
                     }
                 },
             );
-            (last - exact).abs()
+            (last - expect).abs()
         };
-        let (e1, e2) = (err(50), err(100));
-        println!("errors {e1:.3e} {e2:.3e}, ratio {}", e1 / e2);
-        assert!((e1 / e2 - 4.0).abs() < 0.1, "order: {e1} {e2}");
+        for scheme in [Scheme::Trapezoid, Scheme::Discrete] {
+            let (e1, e2) = (err(50, scheme), err(100, scheme));
+            println!("{scheme:?}: errors {e1:.3e} {e2:.3e}, ratio {}", e1 / e2);
+            assert!((e1 / e2 - 4.0).abs() < 0.2, "{scheme:?} order: {e1} {e2}");
+        }
     }
 
     /// A member out of contact part of the time: columns with v''_m = 0 vanish and rows with
@@ -311,9 +373,10 @@ mod tests {
             .collect();
         let mut sum = Array2::zeros((n, n));
         let mut ws = ResponseWorkspace::default();
+        let weights = MemoryWeights::new(&m_r, n, Scheme::Trapezoid);
         let lin = LinearDynamics {
             kappa: &kappa,
-            m_r: m_r.view(),
+            memory: &weights,
             zeta,
             dt,
         };

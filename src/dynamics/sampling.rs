@@ -358,10 +358,7 @@ mod tests {
             Potential::LennardJones { eps: 1.0 },
         ] {
             let m = model(pot);
-            let grid = Grid {
-                dt: 0.01,
-                steps: 100,
-            };
+            let grid = Grid::uniform(0.01, 100);
             let spec =
                 PopulationSpec::new(&m, &grid, 20000, 7, None, Some(4.0), None, None, 0, None)
                     .unwrap();
@@ -410,10 +407,7 @@ mod tests {
     fn affine_proposal_is_unbiased() {
         let pot = Potential::Harmonic { eps: 1.0 };
         let m = model(pot);
-        let grid = Grid {
-            dt: 0.01,
-            steps: 100,
-        };
+        let grid = Grid::uniform(0.01, 100);
         let spec = PopulationSpec::new(
             &m,
             &grid,

@@ -6,6 +6,7 @@ use ndarray::Array1;
 
 use super::format::{argmax, num, wrap};
 use crate::dynamics::diagnostics::equilibrium_residuals;
+use crate::dynamics::Scheme;
 use crate::error::Result;
 use crate::output::{AttrValue, OutputFile, FORMAT_TAG};
 
@@ -238,7 +239,12 @@ fn summary_equilibrium(file: &OutputFile, s: &mut String, t: &Array1<f64>) -> Re
         return Ok(());
     };
     let dt = file.attr_f64("grid", "dt").unwrap_or_else(|| t[1] - t[0]);
-    let r = equilibrium_residuals(&sol, temp, dt);
+    // Files written before the scheme was recorded used the trapezoid.
+    let scheme = file
+        .attr_str("config", "scheme")
+        .and_then(|name| Scheme::from_name(&name))
+        .unwrap_or(Scheme::Trapezoid);
+    let r = equilibrium_residuals(&sol, temp, dt, scheme);
     line!(
         s,
         "equilibrium (T = T0, no driving, no external noise): identities of docs/equations.md"

@@ -293,6 +293,7 @@ pub fn write_run(
     model_attrs(&w, model)?;
     w.attr_str(c, "schedule", model.schedule.name())?;
     w.attr_f64(c, "t_max", grid.time(grid.steps))?;
+    w.attr_str(c, "scheme", grid.scheme.name())?;
     w.attr_u64(c, "population_size", problem.population.size as u64)?;
     w.attr_u64(c, "seed", problem.population.seed)?;
     w.attr_f64(c, "h0_min", problem.population.h0_min)?;
