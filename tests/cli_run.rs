@@ -31,6 +31,10 @@ fn bad_inputs_are_refused_with_the_key() {
     bad(&GOOD.replace("T = 0.5", "T = -0.1"), "model.T");
     bad(&GOOD.replace("T0 = 0.5", "T0 = 0.0"), "model.T0");
     bad(&GOOD.replace("steps = 20", "steps = 0"), "grid.steps");
+    bad(
+        &GOOD.replace("steps = 20", "steps = 20\nscheme = \"euler\""),
+        "grid.scheme",
+    );
     // Finite inputs whose derived scales are hopeless (they used to "converge" to zeros).
     bad(&GOOD.replace("T = 0.5", "T = 1e300"), "model.T");
     bad(
