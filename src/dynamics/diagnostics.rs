@@ -25,7 +25,8 @@ pub struct EquilibriumResiduals {
     /// units of its standard error.
     pub m_c_tti_se: f64,
     /// Integrated kernel FDT: max over s < t of
-    /// |int_s^t M_R(t,u) du - beta [M_C(t,t) - M_C(t,s)]| / (beta M_C(0,0)) (trapezoidal),
+    /// |int_s^t M_R(t,u) du - beta [M_C(t,t) - M_C(t,s)]| / (beta M_C(0,0)) (trapezoidal, the
+    /// diagonal read as the limit M_R(t, t^-)),
     /// the integral of M_R(t,s) = beta d_s M_C(t,s) (no derivative of a noisy kernel).
     pub m_r_fdt: f64,
     /// The same in units of a standard error: max over s < t of the residual over

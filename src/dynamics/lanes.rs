@@ -36,7 +36,7 @@ pub struct Lane {
     pub z: Vec<f64>,
     /// The white-noise force of the step k -> k + 1.
     pub white: Vec<f64>,
-    /// dt times the trapezoidal memory integral int_0^t M_R(t, u) y(u) du at the current t.
+    /// The memory sum at the current t: dt sum_u W(t, u) y(u) (docs/equations.md (N3)-(N4)).
     pub memory: f64,
     /// sum_{1 <= u < K} M_R(t, u) y(u) for the rows t of the current time block [K, K + b)
     /// ([`far_memory`]).

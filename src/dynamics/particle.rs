@@ -2,11 +2,11 @@
 //!
 //! The particle displacement x obeys the linear process
 //! zeta dx/dt = -kappa x + int_0^t M_R(t,s) x(s) ds + Xi_x, with
-//! <Xi_x Xi_x> = T zeta delta + (G_C + M_C)/2. R(t, s) is the trapezoidal response of
+//! <Xi_x Xi_x> = T zeta delta + (G_C + M_C)/2. R(t, s) is the response of
 //! [`super::response`] (docs/equations.md (N2)). The noise acts through its step averages
 //! (docs/equations.md (N1)), so x(t_k) = dt sum_m S(k, m) xi_m with S(k, m) the response to
-//! a force spread over step m, which the trapezoidal rule gives as (R(k, m) + R(k, m+1))/2;
-//! hence C = dt^2 S Sigma S^T with Sigma the covariance of the step averages of the noise,
+//! a force spread over step m: (R(k, m) + R(k, m+1))/2 in the trapezoid scheme, its own
+//! column in the discrete scheme (docs/equations.md (N3)-(N4)); hence C = dt^2 S Sigma S^T with Sigma the covariance of the step averages of the noise,
 //! T zeta/dt I + (N_m,m' + N_m+1,m' + N_m,m'+1 + N_m+1,m'+1)/8, N = G_C + M_C. C is positive
 //! semi-definite by construction, and exact for the free particle with a constant G_C.
 

@@ -461,8 +461,9 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         lane.w[t] = lane.weight;
         tally.add_terms(lane.member, t, lane.weight, pv);
     };
-    // Steps a lane from t to t + 1: the memory dt sum_{u=1}^{t} W(t+1, u) y_u (y_0 = 0;
-    // W the weights of docs/equations.md (N3)), then the trapezoidal step of docs/equations.md (N1), implicit in y_{t+1}. The part
+    // Steps a lane from t to t + 1: the memory dt sum_{u=1}^{t} W(t+1, u) y_u (y_0 = 0; W
+    // the weights of docs/equations.md (N3)-(N4)), then the trapezoidal step (N1), implicit
+    // in y_{t+1}. The part
     // u < K of the rows in the time block [K, K + TIME_BLOCK) is the lane's `far`, one
     // product at the block's start (`far_memory`).
     // The step's coefficients from t to t + 1, the same for every lane: decay of y_t,

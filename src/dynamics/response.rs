@@ -4,10 +4,11 @@
 //! zeta dz/dt = -[kappa(t) + a(t)] z + int_s^t M_R(t,u) z(u) du,   z(s) = z_s,
 //! ```
 //!
-//! by the trapezoidal rule of docs/equations.md (N1)-(N2), column by column (one column per
-//! source time s). With a = v''(h(t)) of a member and z_s = v''(h(s))/zeta this is the
-//! member's exact response chi(t, s) (docs/equations.md (K3)); with a = 0 and z_s = 1/zeta
-//! it is the particle's R(t, s) (docs/equations.md (P1)).
+//! by the trapezoidal step of docs/equations.md (N1)-(N2), column by column (one column per
+//! source time s), with the memory sums and column starts of the run's scheme ((N3) or
+//! (N4), [`super::scheme`]). With a = v''(h(t)) of a member and a force v''(h(s)) at s this
+//! is the member's exact response chi(t, s) (docs/equations.md (K3)); with a = 0 and a unit
+//! force it is the particle's R(t, s) (docs/equations.md (P1)).
 //!
 //! Only sources with z_s != 0 give a non-zero column (the harmonic potential has v'' = 0 out
 //! of contact), so the columns are stored compressed, row by row: row k holds the columns
