@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 use crate::output::{read_attr, H5Writer, OutputFile};
 
 /// Value of the root attribute `dmfe_format` of checkpoint files.
-pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-4";
+/// (5: the kernels of `grid.scheme`, whose diagonal of M_R means another thing in each scheme.)
+pub const CHECKPOINT_TAG: &str = "dmfe-checkpoint-5";
 
 /// The checkpoint path that belongs to an output path: `OUTPUT.ckpt`.
 pub fn checkpoint_path(output: &Path) -> PathBuf {
