@@ -136,8 +136,11 @@ pub fn evolve_columns(
             if discrete {
                 // zeta z_s/dt = (1/2) (G_s + f/dt) for a point force (the step onto t_s
                 // carries half of it), = G_s/2 + f/dt for a force over the step.
+                // At t_0 there is no step onto the point (y(0) = 0 is given): the whole
+                // response comes in the step after it.
                 let a = lin.implicit(k, extra[k]);
                 let (share, next) = match kick {
+                    Kick::Point if k == 0 => (0.0, 0.5 * f / dt),
                     Kick::Point => (0.5, 0.5 * f / dt),
                     Kick::Step => (1.0, 0.0),
                 };
@@ -414,6 +417,87 @@ mod tests {
                     sum[[k, m]],
                     d2v[k] * chi[k]
                 );
+            }
+        }
+    }
+
+    /// The discrete scheme's columns are the response of the step map itself
+    /// (docs/equations.md (N4)): a dense solve of the linearised steps (N1) with the plain
+    /// memory sum dt sum_{u <= k} M_R(k, u) z_u, perturbed by a unit force at the point t_j
+    /// (in both steps beside it, dt/2 each) or over the step before t_j, divided by the
+    /// impulse dt, equals `evolve_columns` for every source and time, across time blocks and
+    /// with v'' switching on and off.
+    #[test]
+    fn discrete_columns_are_the_step_map_response() {
+        let n = 75;
+        let (zeta, dt) = (1.1, 0.1);
+        let kappa: Vec<f64> = (0..n).map(|i| 0.5 + 0.003 * i as f64).collect();
+        let m_r = Array2::from_shape_fn((n, n), |(i, j)| match i.cmp(&j) {
+            std::cmp::Ordering::Greater => 0.4 * (-0.3 * (i - j) as f64).exp(),
+            std::cmp::Ordering::Equal => 0.25,
+            std::cmp::Ordering::Less => 0.0,
+        });
+        let d2v: Vec<f64> = (0..n)
+            .map(|i| if (i / 5) % 3 != 1 { 2.0 } else { 0.0 })
+            .collect();
+        let weights = MemoryWeights::new(&m_r, n, Scheme::Discrete);
+        let lin = LinearDynamics {
+            kappa: &kappa,
+            memory: &weights,
+            zeta,
+            dt,
+        };
+        // Dense: z_0 = 0, force[k] the force acting at point k (Point) or in step k-1 -> k
+        // (Step).
+        let dense = |j: usize, kick: Kick| -> Vec<f64> {
+            let mut z = vec![0.0; n];
+            let g = |k: usize, z: &[f64]| -> f64 {
+                let memory: f64 = (0..=k).map(|u| m_r[[k, u]] * z[u]).sum();
+                -(kappa[k] + d2v[k]) * z[k] + dt * memory
+            };
+            for k in 0..n - 1 {
+                let force = match kick {
+                    Kick::Point => {
+                        0.5 * d2v[j]
+                            * (f64::from(u8::from(k == j)) + f64::from(u8::from(k + 1 == j)))
+                    }
+                    Kick::Step => f64::from(u8::from(k + 1 == j)),
+                };
+                let a =
+                    zeta / dt + 0.5 * (kappa[k + 1] + d2v[k + 1]) - 0.5 * dt * m_r[[k + 1, k + 1]];
+                let known: f64 = (0..=k).map(|u| m_r[[k + 1, u]] * z[u]).sum();
+                z[k + 1] = (zeta / dt * z[k] + 0.5 * g(k, &z) + 0.5 * dt * known + force) / a;
+            }
+            z.iter().map(|x| x / dt).collect()
+        };
+        for kick in [Kick::Point, Kick::Step] {
+            let first = usize::from(kick == Kick::Step);
+            let mut got = Array2::<f64>::zeros((n, n));
+            evolve_columns(
+                &lin,
+                &d2v,
+                |m| match kick {
+                    Kick::Point => d2v[m],
+                    Kick::Step => f64::from(u8::from(m >= first)),
+                },
+                kick,
+                &mut ResponseWorkspace::default(),
+                |k, sources, row| {
+                    for (&m, x) in sources.iter().zip(row) {
+                        got[[k, m]] = *x;
+                    }
+                },
+            );
+            for j in first..n {
+                let want = dense(j, kick);
+                for k in 0..n {
+                    assert!(
+                        (got[[k, j]] - want[k]).abs() < 1e-12 * (1.0 + want[k].abs()),
+                        "{kick:?} source {j}, t_{k}: {} vs {}",
+                        got[[k, j]],
+                        want[k]
+                    );
+                }
             }
         }
     }
