@@ -61,8 +61,8 @@ impl LinearDynamics<'_> {
         self.zeta / self.dt - 0.5 * (self.kappa[k] + a)
     }
 
-    /// The weight of z(t_k) in the memory integral up to t_k (dt M_R(t_k, t_k^-)/2 for the
-    /// trapezoid).
+    /// The weight of z(t_k) in the memory sum up to t_k: dt M_R(t_k, t_k^-)/2 in the
+    /// trapezoid scheme, dt M_R(t_k, t_k) (the response within the step) in the discrete one.
     pub fn memory_diagonal(&self, k: usize) -> f64 {
         self.dt * self.memory.diagonal(k)
     }
@@ -73,7 +73,7 @@ impl LinearDynamics<'_> {
 pub enum Kick {
     /// At the grid point t_s (the exact response chi(t, s), the particle's R(t, s)).
     Point,
-    /// Over the step [t_(s-1), t_s] (the particle's response to its noise, rule `discrete`).
+    /// Over the step [t_(s-1), t_s] (the particle's response to its noise, discrete scheme).
     Step,
 }
 
@@ -81,8 +81,8 @@ pub enum Kick {
 /// force times `force(s)`, acting as `kick` says, for the sources s with `force(s) != 0`, on
 /// the first `extra.len()` points, and calls `visit(k, sources, row)` once row k is
 /// complete: `row[j]` is z(t_k) of the column of source `sources[j]`, for every source <= k.
-/// With the continuum rules the column starts from its limit z(t_s^+) = force(s)/zeta (a
-/// point kick); with rule `discrete` it is the response of the step map (docs/equations.md
+/// In the trapezoid scheme the column starts from its limit z(t_s^+) = force(s)/zeta (a
+/// point kick); in the discrete scheme it is the response of the step map (docs/equations.md
 /// (N4)): a point force enters the steps on both sides of t_s with half its weight each.
 /// Returns the multiply-adds done.
 pub fn evolve_columns(
@@ -136,8 +136,8 @@ pub fn evolve_columns(
             if discrete {
                 // zeta z_s/dt = (1/2) (G_s + f/dt) for a point force (the step onto t_s
                 // carries half of it), = G_s/2 + f/dt for a force over the step.
-                // At t_0 there is no step onto the point (y(0) = 0 is given): the whole
-                // response comes in the step after it.
+                // At t_0 there is no step onto the point (y(0) = 0 is given): only the half
+                // in the step after it acts.
                 let a = lin.implicit(k, extra[k]);
                 let (share, next) = match kick {
                     Kick::Point if k == 0 => (0.0, 0.5 * f / dt),
