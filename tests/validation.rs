@@ -159,11 +159,11 @@ fn glass_step_strain_plateau_is_the_static_stress() {
 /// bath T = 0.2 reaches a plateau of Delta_r equal to the static state-following
 /// Delta_r = (A + Delta)/2 = 0.3257 at (T, T0), not the equilibrium value 0.379 of T0.
 /// Measured (seed 3, the long runs of [`LONG`]): Delta_r = 0.2741, 0.2976, 0.3124, 0.3224
-/// at t = 10, 20, 30, 40 (+- 0.0055 at t = 40), its mean over t = 30-40 0.3150 +- 0.0046, 2.3 standard
-/// errors below the state-following value and still rising towards it (the cage opens as a
-/// power law; seed 4: 0.3222 over t = 30-40, 0.3259 +- 0.0046 at t = 40); the trapezoid
-/// scheme at dt = 0.1 levelled off at 0.282 +- 0.010 (t = 30-40),
-/// its cage too small. Passes within 3 jackknife standard errors.
+/// at t = 10, 20, 30, 40 (+- 0.0055 at t = 40), its mean over t = 30-40 0.3150 +- 0.0046,
+/// 2.3 standard errors below the state-following value and still rising towards it (the cage
+/// opens as a power law; seed 4: 0.3222 over t = 30-40, 0.3259 +- 0.0046 at t = 40); the
+/// trapezoid scheme at dt = 0.1 levelled off at 0.282 +- 0.010 (t = 30-40), its cage too
+/// small. Passes within 3 jackknife standard errors.
 #[test]
 #[ignore]
 fn quenched_glass_plateau_is_the_state_following_one() {
