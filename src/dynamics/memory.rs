@@ -2,7 +2,7 @@
 //! at once instead of aborting on an allocation after minutes of work.
 //!
 //! At the last (full) window of an n-point grid the largest arrays are n x n matrices of
-//! f64: the iterate's kernels M_C, M_R (2), the memory weights from M_R (1), the pass's new kernels and running sums (4),
+//! f64: the iterate's kernels M_C, M_R (2), the pass's new kernels and running sums (4),
 //! the partial sums of the blocks of one parallel wave (2 per block), the particle's R and C
 //! and the two-time MSD (3), the noise covariance and its Cholesky factor (2), and each
 //! thread's response workspace (2 per thread); plus each running block's lanes (about 10
@@ -20,7 +20,7 @@ pub fn peak_bytes(problem: &Problem, threads: usize) -> u64 {
     let blocks = problem.population.size.div_ceil(BLOCK) as u64;
     let wave = blocks.min(WAVE as u64);
     let threads = threads.max(1) as u64;
-    let matrices = 12 + 2 * wave + 2 * threads;
+    let matrices = 11 + 2 * wave + 2 * threads;
     let lanes = problem
         .population
         .splitting

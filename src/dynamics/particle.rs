@@ -10,7 +10,7 @@
 //! T zeta/dt I + (N_m,m' + N_m+1,m' + N_m,m'+1 + N_m+1,m'+1)/8, N = G_C + M_C. C is positive
 //! semi-definite by construction, and exact for the free particle with a constant G_C.
 
-use ndarray::{Array1, Array2};
+use ndarray::{s, Array1, Array2};
 
 use super::response::{evolve_columns, Kick, LinearDynamics, ResponseWorkspace};
 use super::scheme::{MemoryWeights, Scheme};
@@ -32,9 +32,9 @@ pub struct Particle {
 /// The response R(k, m), m <= k, of the linear process with friction `zeta`, local term
 /// `kappa` and the memory M_R behind `memory`, on `n` points (docs/equations.md (N2)), with
 /// R(m, m) = 1/zeta.
-pub fn response_matrix(
-    kappa: &[f64],
-    memory: &MemoryWeights,
+pub fn response_matrix<'a>(
+    kappa: &'a [f64],
+    memory: MemoryWeights<'a>,
     zeta: f64,
     dt: f64,
     n: usize,
@@ -44,9 +44,9 @@ pub fn response_matrix(
 
 /// The particle's response columns to a unit force at each point (`Kick::Point`) or over the
 /// step before it (`Kick::Step`): `[[k, s]]` holds the column of source s at t_k.
-fn columns(
-    kappa: &[f64],
-    memory: &MemoryWeights,
+fn columns<'a>(
+    kappa: &'a [f64],
+    memory: MemoryWeights<'a>,
     zeta: f64,
     dt: f64,
     n: usize,
@@ -81,15 +81,15 @@ fn columns(
 pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -> Particle {
     let dt = grid.dt;
     let zeta = model.zeta_hat;
-    let memory = MemoryWeights::new(&kernels.m_r, n, grid.scheme);
+    let memory = MemoryWeights::new(kernels.m_r.view(), grid.scheme);
     let kappa = kernels.kappa.as_slice().expect("contiguous");
     let steps = n - 1;
     let (r, s) = if grid.scheme == Scheme::Discrete {
         // The step map's responses: S(k, m) to a force over step m is the column of a
         // force over the step before m + 1; a force at a point acts half in each step beside
         // it, so R(k, m) = (S(k, m - 1) + S(k, m))/2.
-        let step = columns(kappa, &memory, zeta, dt, n, Kick::Step);
-        let s = Array2::from_shape_fn((n, steps), |(k, m)| step[[k, m + 1]]);
+        let step = columns(kappa, memory, zeta, dt, n, Kick::Step);
+        let s = step.slice(s![.., 1..]).to_owned();
         let r = Array2::from_shape_fn((n, n), |(k, m)| {
             let before = if m > 0 { s[[k, m - 1]] } else { 0.0 };
             let after = if m < steps { s[[k, m]] } else { 0.0 };
@@ -97,7 +97,7 @@ pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -
         });
         (r, s)
     } else {
-        let r = response_matrix(kappa, &memory, zeta, dt, n);
+        let r = response_matrix(kappa, memory, zeta, dt, n);
         // S(k, m): the response at t_k to a unit force spread over step m.
         let s = Array2::from_shape_fn((n, steps), |(k, m)| {
             if m < k {
@@ -190,8 +190,14 @@ mod tests {
             let grid = Grid::uniform(2.0 / steps as f64, steps);
             let n = grid.len();
             let kappa = vec![1.5; n];
-            let memory = MemoryWeights::new(&Array2::zeros((n, n)), n, grid.scheme);
-            let r = response_matrix(&kappa, &memory, 2.0, grid.dt, n);
+            let m_r = Array2::zeros((n, n));
+            let r = response_matrix(
+                &kappa,
+                MemoryWeights::new(m_r.view(), grid.scheme),
+                2.0,
+                grid.dt,
+                n,
+            );
             let exact = (-1.5 * 1.0 / 2.0f64).exp() / 2.0;
             (r[[n - 1, n / 2]] - exact).abs()
         };

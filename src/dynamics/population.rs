@@ -141,8 +141,6 @@ impl Averages {
 struct PassInputs<'a> {
     problem: &'a Problem,
     kernels: &'a Kernels,
-    /// The memory sums' weights from the kernels' M_R (docs/equations.md (N3)).
-    memory: &'a MemoryWeights,
     delta_r: &'a [f64],
     /// Lower Cholesky factor of G_C + M_C on the window.
     chol: ArrayView2<'a, f64>,
@@ -219,11 +217,9 @@ pub fn average_batched(
     control: PassControl,
 ) -> Result<(Averages, Vec<BatchSums>)> {
     let grid = problem.grid;
-    let memory = MemoryWeights::new(&kernels.m_r, n, grid.scheme);
     let inputs = PassInputs {
         problem,
         kernels,
-        memory: &memory,
         delta_r,
         chol,
         gamma_eff: (0..n)
@@ -408,7 +404,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         .collect();
     let lin = LinearDynamics {
         kappa: &inp.kernels.kappa.as_slice().expect("contiguous")[..n],
-        memory: inp.memory,
+        memory: MemoryWeights::new(inp.kernels.m_r.view(), pb.grid.scheme),
         zeta,
         dt,
     };
@@ -474,11 +470,12 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             (decay, implicit, lin.memory_diagonal(t + 1))
         })
         .collect();
+    let interior = lin.memory.interior();
     let step = |lane: &mut Lane, t: usize| -> Result<()> {
         let (decay, implicit, diag) = coefficients[t];
         let (start, _) = time_block(t + 1, n);
         let near = start.max(1);
-        let w_row = inp.memory.interior.row(t + 1);
+        let w_row = interior.row(t + 1);
         let w_row = &w_row.as_slice().expect("row-major weights")[near..=t];
         let far = lane.far[t + 1 - start];
         let explicit = dt * (far + dot(w_row, &lane.y[near..=t]));
@@ -509,7 +506,6 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         lane.memory = explicit + diag * next;
         Ok(())
     };
-    let m_r = inp.memory.interior.view();
     let (mut paths, mut sums) = (Vec::new(), Vec::new());
     for lane in lanes.iter_mut() {
         evaluate(lane, 0, &mut tally);
@@ -524,7 +520,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             while row < n {
                 let (start, rows) = time_block(row, n);
                 let rows = rows.expect("a step opens each time block");
-                far_memory(&mut lanes, m_r, start, rows, &mut paths, &mut sums);
+                far_memory(&mut lanes, interior, start, rows, &mut paths, &mut sums);
                 for lane in lanes.iter_mut() {
                     for r in row..start + rows {
                         step(lane, r - 1)?;
@@ -574,7 +570,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                 lanes.retain(Lane::is_running);
                 let (start, opens) = time_block(t + 1, n);
                 if let Some(rows) = opens {
-                    far_memory(&mut lanes, m_r, start, rows, &mut paths, &mut sums);
+                    far_memory(&mut lanes, interior, start, rows, &mut paths, &mut sums);
                 }
                 for lane in lanes.iter_mut() {
                     step(lane, t)?;

@@ -29,8 +29,6 @@ pub struct ResponseWorkspace {
     memory: Vec<f64>,
     /// The memory sums of a block of rows over the points before the block.
     far: Vec<f64>,
-    /// The force each column still receives in the step after its source (rule discrete).
-    source: Vec<f64>,
 }
 
 /// The shared linear dynamics every member's response follows: current kernels, friction
@@ -40,7 +38,7 @@ pub struct LinearDynamics<'a> {
     /// kappa(t_k).
     pub kappa: &'a [f64],
     /// The weights of the memory sums, from M_R (docs/equations.md (N3)).
-    pub memory: &'a MemoryWeights,
+    pub memory: MemoryWeights<'a>,
     /// zeta_hat.
     pub zeta: f64,
     /// dt.
@@ -99,13 +97,11 @@ pub fn evolve_columns(
         zeta,
         ..
     } = *lin;
-    let w = &weights.interior;
+    let w = weights.interior();
     let discrete = weights.scheme == Scheme::Discrete;
     let n = extra.len();
     ws.active.clear();
     ws.active.extend((0..n).filter(|&m| force(m) != 0.0));
-    ws.source.clear();
-    ws.source.resize(ws.active.len(), 0.0);
     let na = ws.active.len();
     if na == 0 {
         return 0;
@@ -117,19 +113,21 @@ pub fn evolve_columns(
     // memory[j] = dt times the memory sum int_{s_j}^{t_k} M_R(t_k, u) z(u) du.
     ws.memory.clear();
     ws.memory.resize(na, 0.0);
-    let (z, active, acc, memory, far, source) = (
+    let (z, active, acc, memory, far) = (
         &mut ws.z,
         &ws.active,
         &mut ws.acc,
         &mut ws.memory,
         &mut ws.far,
-        &mut ws.source,
     );
     let mut flops = 0u64;
     // cnt = number of sources <= k: the valid columns of row k; sources = number of
     // sources before the current time block (the columns of its far part).
     let mut cnt = 0usize;
     let mut sources = 0usize;
+    // The second half of a point force at t_k, due in the step k -> k + 1 of the column that
+    // opened at t_k (the newest, j = cnt - 1; discrete scheme).
+    let mut pending = 0.0;
     for k in 0..n {
         if cnt < na && active[cnt] == k {
             let f = force(k);
@@ -147,7 +145,7 @@ pub fn evolve_columns(
                 let x = share * f / (dt * a);
                 z[k * na + cnt] = x;
                 memory[cnt] = lin.memory_diagonal(k) * x;
-                source[cnt] = next;
+                pending = next;
             } else {
                 z[k * na + cnt] = f / zeta;
                 memory[cnt] = 0.0;
@@ -159,8 +157,9 @@ pub fn evolve_columns(
             break;
         }
         // acc[j] = sum_{u = s_j}^{k} W(k + 1, u) z_j(u), the memory weights W of
-        // docs/equations.md (N3) less the step before s_j at u = s_j (z_j vanishes before s_j;
-        // for the trapezoid W = M_R, and the start's weight is halved). The part u < K of the rows k + 1 in [K, K + TIME_BLOCK) is
+        // docs/equations.md (N3)-(N4) less the step before s_j at u = s_j (z_j vanishes
+        // before s_j; for the trapezoid W = M_R, and the start's weight is halved). The part
+        // u < K of the rows k + 1 in [K, K + TIME_BLOCK) is
         // one matrix product at the start of the block, M_R[K.., ..K] Z[..K, ..], with the
         // columns of the sources before K; the rest is summed step by step.
         let (start, opens) = time_block(k + 1, n);
@@ -213,12 +212,12 @@ pub fn evolve_columns(
         let prev = &head[k * na..k * na + cnt];
         let next = &mut tail[..cnt];
         for j in 0..cnt {
-            // The second half of a point force, in the step after its point (rule discrete).
-            let kick = if active[j] == k { source[j] } else { 0.0 };
+            let kick = if j + 1 == cnt { pending } else { 0.0 };
             let x = (explicit * prev[j] + 0.5 * (memory[j] + acc[j]) + kick) / implicit;
             next[j] = x;
             memory[j] = acc[j] + diag * x;
         }
+        pending = 0.0;
     }
     flops
 }
@@ -258,14 +257,29 @@ mod tests {
     use crate::dynamics::particle::response_matrix;
     use ndarray::Array2;
 
-    fn kernel(n: usize, dt: f64) -> Array2<f64> {
-        Array2::from_shape_fn((n, n), |(i, j)| {
-            if j <= i {
-                0.3 * (-((i - j) as f64) * dt).exp()
-            } else {
-                0.0
-            }
+    /// M_R(t_i, t_j) = b e^{-decay (i - j)} below the diagonal, `diagonal` on it.
+    fn kernel(n: usize, b: f64, decay: f64, diagonal: f64) -> Array2<f64> {
+        Array2::from_shape_fn((n, n), |(i, j)| match i.cmp(&j) {
+            std::cmp::Ordering::Greater => b * (-decay * (i - j) as f64).exp(),
+            std::cmp::Ordering::Equal => diagonal,
+            std::cmp::Ordering::Less => 0.0,
         })
+    }
+
+    /// The linear dynamics of `scheme` with these kernels.
+    fn linear<'a>(
+        kappa: &'a [f64],
+        m_r: &'a Array2<f64>,
+        scheme: Scheme,
+        zeta: f64,
+        dt: f64,
+    ) -> LinearDynamics<'a> {
+        LinearDynamics {
+            kappa,
+            memory: MemoryWeights::new(m_r.view(), scheme),
+            zeta,
+            dt,
+        }
     }
 
     /// With v'' constant, chi(t, s) = v'' R_a(t, s) where R_a is the response of the linear
@@ -276,21 +290,15 @@ mod tests {
         let n = 100;
         let (zeta, dt) = (1.3, 0.05);
         let kappa: Vec<f64> = (0..n).map(|i| 0.4 + 0.01 * i as f64).collect();
-        let m_r = kernel(n, dt);
+        let m_r = kernel(n, 0.3, dt, 0.3);
         let d2 = 0.7;
         let d2v = vec![d2; n];
         let mut sum = Array2::zeros((n, n));
         let mut ws = ResponseWorkspace::default();
-        let weights = MemoryWeights::new(&m_r, n, Scheme::Discrete);
-        let lin = LinearDynamics {
-            kappa: &kappa,
-            memory: &weights,
-            zeta,
-            dt,
-        };
+        let lin = linear(&kappa, &m_r, Scheme::Discrete, zeta, dt);
         accumulate_member(&d2v, &lin, &vec![1.0; n], sum.view_mut(), &mut ws);
         let shifted: Vec<f64> = kappa.iter().map(|k| k + d2).collect();
-        let r = response_matrix(&shifted, &weights, zeta, dt, n);
+        let r = response_matrix(&shifted, lin.memory, zeta, dt, n);
         for k in 0..n {
             for m in 0..=k {
                 let expect = d2 * d2 * r[[k, m]];
@@ -325,18 +333,8 @@ mod tests {
                 Scheme::Trapezoid => b,
                 Scheme::Discrete => 0.5 * b,
             };
-            let m_r = Array2::from_shape_fn((n, n), |(i, j)| match i.cmp(&j) {
-                std::cmp::Ordering::Greater => b * (-((i - j) as f64) * dt).exp(),
-                std::cmp::Ordering::Equal => diagonal,
-                std::cmp::Ordering::Less => 0.0,
-            });
-            let weights = MemoryWeights::new(&m_r, n, scheme);
-            let lin = LinearDynamics {
-                kappa: &kappa,
-                memory: &weights,
-                zeta,
-                dt,
-            };
+            let m_r = kernel(n, b, dt, diagonal);
+            let lin = linear(&kappa, &m_r, scheme, zeta, dt);
             let (source, kick, expect) = match scheme {
                 Scheme::Trapezoid => (0, Kick::Point, exact(t_max)),
                 Scheme::Discrete => (1, Kick::Step, exact(t_max - 0.5 * dt)),
@@ -371,19 +369,13 @@ mod tests {
         let n = 90;
         let (zeta, dt) = (1.0, 0.1);
         let kappa = vec![0.5; n];
-        let m_r = Array2::from_shape_fn((n, n), |(i, j)| if j <= i { 0.2 } else { 0.0 });
+        let m_r = kernel(n, 0.2, 0.0, 0.2);
         let d2v: Vec<f64> = (0..n)
             .map(|i| if (i / 4) % 2 == 0 { 2.0 } else { 0.0 })
             .collect();
         let mut sum = Array2::zeros((n, n));
         let mut ws = ResponseWorkspace::default();
-        let weights = MemoryWeights::new(&m_r, n, Scheme::Trapezoid);
-        let lin = LinearDynamics {
-            kappa: &kappa,
-            memory: &weights,
-            zeta,
-            dt,
-        };
+        let lin = linear(&kappa, &m_r, Scheme::Trapezoid, zeta, dt);
         accumulate_member(&d2v, &lin, &vec![1.0; n], sum.view_mut(), &mut ws);
         // Dense reference: chi column by column, the trapezoid written out.
         for m in 0..n {
@@ -432,21 +424,11 @@ mod tests {
         let n = 75;
         let (zeta, dt) = (1.1, 0.1);
         let kappa: Vec<f64> = (0..n).map(|i| 0.5 + 0.003 * i as f64).collect();
-        let m_r = Array2::from_shape_fn((n, n), |(i, j)| match i.cmp(&j) {
-            std::cmp::Ordering::Greater => 0.4 * (-0.3 * (i - j) as f64).exp(),
-            std::cmp::Ordering::Equal => 0.25,
-            std::cmp::Ordering::Less => 0.0,
-        });
+        let m_r = kernel(n, 0.4, 0.3, 0.25);
         let d2v: Vec<f64> = (0..n)
             .map(|i| if (i / 5) % 3 != 1 { 2.0 } else { 0.0 })
             .collect();
-        let weights = MemoryWeights::new(&m_r, n, Scheme::Discrete);
-        let lin = LinearDynamics {
-            kappa: &kappa,
-            memory: &weights,
-            zeta,
-            dt,
-        };
+        let lin = linear(&kappa, &m_r, Scheme::Discrete, zeta, dt);
         // Dense: z_0 = 0, force[k] the force acting at point k (Point) or in step k-1 -> k
         // (Step).
         let dense = |j: usize, kick: Kick| -> Vec<f64> {

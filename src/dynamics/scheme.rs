@@ -16,7 +16,7 @@
 //!   kernels, but in a glass M_R(t, t - tau) falls as 1 - c sqrt(tau) within a step (pairs
 //!   leave contact), which the rule misses: the cage is off by several percent at dt = 0.1.
 
-use ndarray::{s, Array2};
+use ndarray::ArrayView2;
 
 /// The time-discrete scheme (config key `grid.scheme`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,44 +47,44 @@ impl Scheme {
     }
 }
 
-/// The weights of every memory sum on a grid, per unit dt: row k holds the weight of z(t_u)
-/// for a column that started before t_u (u < k; at u = 0 the start itself) and, on the
-/// diagonal, the weight of z(t_k).
-#[derive(Debug, Clone)]
-pub struct MemoryWeights {
-    /// The weights.
-    pub interior: Array2<f64>,
+/// The weights of every memory sum on a grid, per unit dt, read off M_R (whose diagonal holds
+/// M_R(t_k, t_k)): z(t_u) weighs M_R(k, u) in row k for a column that started before t_u,
+/// less [`MemoryWeights::start_lack`] at its start, and z(t_k) weighs
+/// [`MemoryWeights::diagonal`].
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryWeights<'a> {
+    m_r: ArrayView2<'a, f64>,
     /// The scheme they belong to.
     pub scheme: Scheme,
 }
 
-impl MemoryWeights {
-    /// The weights for the leading `n` points of M_R (whose diagonal holds M_R(t_k, t_k)).
-    pub fn new(m_r: &Array2<f64>, n: usize, scheme: Scheme) -> Self {
-        let mut interior = m_r.slice(s![..n, ..n]).to_owned();
-        if scheme == Scheme::Trapezoid {
-            for k in 0..n {
-                interior[[k, k]] *= 0.5;
-                if k > 0 {
-                    interior[[k, 0]] *= 0.5;
-                }
-            }
-        }
-        MemoryWeights { interior, scheme }
+impl<'a> MemoryWeights<'a> {
+    /// The weights of `scheme` from M_R.
+    pub fn new(m_r: ArrayView2<'a, f64>, scheme: Scheme) -> Self {
+        MemoryWeights { m_r, scheme }
     }
 
-    /// The weight of z(t_k) in row k, per unit dt (the implicit part of a step onto t_k).
+    /// The weights of the points after a column's start: M_R itself, in both schemes.
+    pub fn interior(&self) -> ArrayView2<'a, f64> {
+        self.m_r
+    }
+
+    /// The weight of z(t_k) in row k (the implicit part of a step onto t_k): M_R(t_k, t_k^-)/2
+    /// for the trapezoid, M_R(t_k, t_k) (the response within the step) in the discrete scheme.
     pub fn diagonal(&self, k: usize) -> f64 {
-        self.interior[[k, k]]
+        match self.scheme {
+            Scheme::Discrete => self.m_r[[k, k]],
+            Scheme::Trapezoid => 0.5 * self.m_r[[k, k]],
+        }
     }
 
-    /// What a column starting at t_s (0 < s < k) lacks of `interior[[k, s]]`: the step before
-    /// its start (half the weight for the trapezoid; nothing for the discrete scheme, whose
-    /// columns carry their start's half step themselves).
+    /// What a column starting at t_s (s < k) lacks of M_R(k, s): half of it for the
+    /// trapezoid (the step before its start); nothing in the discrete scheme, whose columns
+    /// carry their start's half step themselves.
     pub fn start_lack(&self, k: usize, s: usize) -> f64 {
         match self.scheme {
-            Scheme::Trapezoid if s > 0 => 0.5 * self.interior[[k, s]],
-            _ => 0.0,
+            Scheme::Discrete => 0.0,
+            Scheme::Trapezoid => 0.5 * self.m_r[[k, s]],
         }
     }
 }
@@ -93,7 +93,10 @@ impl MemoryWeights {
 mod tests {
     use super::*;
 
-    /// The trapezoid halves the ends of each row; the discrete scheme keeps M_R whole.
+    use ndarray::Array2;
+
+    /// The trapezoid halves the diagonal and a column's start; the discrete scheme keeps M_R
+    /// whole.
     #[test]
     fn weights_of_both_schemes() {
         let n = 5;
@@ -104,15 +107,14 @@ mod tests {
                 0.0
             }
         });
-        let t = MemoryWeights::new(&m_r, n, Scheme::Trapezoid);
-        let d = MemoryWeights::new(&m_r, n, Scheme::Discrete);
+        let t = MemoryWeights::new(m_r.view(), Scheme::Trapezoid);
+        let d = MemoryWeights::new(m_r.view(), Scheme::Discrete);
         assert_eq!(t.diagonal(3), 0.5 * m_r[[3, 3]]);
-        assert_eq!(t.interior[[3, 0]], 0.5 * m_r[[3, 0]]);
-        assert_eq!(t.interior[[3, 1]], m_r[[3, 1]]);
         assert_eq!(t.start_lack(3, 1), 0.5 * m_r[[3, 1]]);
-        assert_eq!(t.start_lack(3, 0), 0.0);
-        assert_eq!(d.interior, m_r);
+        assert_eq!(t.start_lack(3, 0), 0.5 * m_r[[3, 0]]);
+        assert_eq!(d.diagonal(3), m_r[[3, 3]]);
         assert_eq!(d.start_lack(3, 1), 0.0);
+        assert_eq!(t.interior(), m_r.view());
         for name in ["discrete", "trapezoid"] {
             assert_eq!(Scheme::from_name(name).unwrap().name(), name);
         }
