@@ -3,6 +3,8 @@
 //! factorisation with logged diagonal regularisation.
 
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
@@ -27,17 +29,137 @@ fn view_mut<'a>(a: &'a mut ArrayViewMut2<f64>) -> MatMut<'a, f64> {
 
 /// `dst += alpha * op(a) * op(b)`, where `op` transposes when the flag is set.
 pub fn gemm_add(
-    mut dst: ArrayViewMut2<f64>,
+    dst: ArrayViewMut2<f64>,
     alpha: f64,
     a: ArrayView2<f64>,
     transpose_a: bool,
     b: ArrayView2<f64>,
     transpose_b: bool,
 ) {
+    gemm_add_parts(
+        dst,
+        Part::Full,
+        alpha,
+        a,
+        transpose_a,
+        b,
+        transpose_b,
+        Part::Full,
+    );
+}
+
+/// The part of a square matrix a product reads or writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Every entry.
+    Full,
+    /// The entries on and below the diagonal (the rest are taken as zero when read and
+    /// left untouched when written).
+    Lower,
+    /// The entries on and above the diagonal.
+    Upper,
+}
+
+impl Part {
+    fn structure(self) -> BlockStructure {
+        match self {
+            Part::Full => BlockStructure::Rectangular,
+            Part::Lower => BlockStructure::TriangularLower,
+            Part::Upper => BlockStructure::TriangularUpper,
+        }
+    }
+}
+
+/// Column panels of the triangular products: the triangle inside a panel goes to faer's
+/// triangular product, the rest of the panel is one full product.
+const PANEL: usize = 128;
+
+/// [`gemm_add`] touching only `dst_part` of `dst` and reading only `b_part` of `op(b)`
+/// (both square when not [`Part::Full`]; not both triangular): a triangular factor or a
+/// symmetric sum costs about half a full product.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_add_parts(
+    mut dst: ArrayViewMut2<f64>,
+    dst_part: Part,
+    alpha: f64,
+    a: ArrayView2<f64>,
+    transpose_a: bool,
+    b: ArrayView2<f64>,
+    transpose_b: bool,
+    b_part: Part,
+) {
     let (ma, mb) = (view(&a), view(&b));
     let ma = if transpose_a { ma.transpose() } else { ma };
     let mb = if transpose_b { mb.transpose() } else { mb };
-    matmul(view_mut(&mut dst), Accum::Add, ma, mb, alpha, Par::Seq);
+    let mut md = view_mut(&mut dst);
+    let triangle =
+        |dst: MatMut<f64>, dst_part: Part, a: MatRef<f64>, b: MatRef<f64>, b_part: Part| {
+            triangular::matmul(
+                dst,
+                dst_part.structure(),
+                Accum::Add,
+                a,
+                BlockStructure::Rectangular,
+                b,
+                b_part.structure(),
+                alpha,
+                Par::Seq,
+            )
+        };
+    let full = |dst: MatMut<f64>, a: MatRef<f64>, b: MatRef<f64>| {
+        matmul(dst, Accum::Add, a, b, alpha, Par::Seq)
+    };
+    let m = md.ncols();
+    for j0 in (0..m).step_by(PANEL) {
+        let w = PANEL.min(m - j0);
+        let j1 = j0 + w;
+        match (dst_part, b_part) {
+            (Part::Full, Part::Full) => {
+                full(md.rb_mut().subcols_mut(j0, w), ma, mb.subcols(j0, w));
+            }
+            // dst lower: the panel's rows j0..j1 hold a triangle, the rows below are full.
+            (Part::Lower, Part::Full) => {
+                let (top, bottom) = md.rb_mut().subcols_mut(j0, w).split_at_row_mut(j1);
+                let b = mb.subcols(j0, w);
+                triangle(
+                    top.subrows_mut(j0, w),
+                    Part::Lower,
+                    ma.subrows(j0, w),
+                    b,
+                    Part::Full,
+                );
+                full(bottom, ma.subrows(j1, m - j1), b);
+            }
+            // b upper: its panel's rows before j0 are full, rows j0..j1 a triangle, the
+            // rest zero.
+            (Part::Full, Part::Upper) => {
+                let mut panel = md.rb_mut().subcols_mut(j0, w);
+                full(
+                    panel.rb_mut(),
+                    ma.subcols(0, j0),
+                    mb.submatrix(0, j0, j0, w),
+                );
+                triangle(
+                    panel,
+                    Part::Full,
+                    ma.subcols(j0, w),
+                    mb.submatrix(j0, j0, w, w),
+                    Part::Upper,
+                );
+            }
+            _ => unimplemented!("products of parts {dst_part:?} and {b_part:?}"),
+        }
+    }
+}
+
+/// Copies the strictly lower triangle of a square matrix onto its upper one.
+pub fn mirror_lower(a: &mut Array2<f64>) {
+    let n = a.nrows();
+    for i in 0..n {
+        for j in i + 1..n {
+            a[[i, j]] = a[[j, i]];
+        }
+    }
 }
 
 /// The dot product of two equally long slices, summed in four interleaved partial sums (so
@@ -109,6 +231,55 @@ mod tests {
         let mut c = Array2::zeros((3, 3));
         gemm_add(c.view_mut(), 2.0, a.view(), false, a.view(), true);
         assert_eq!(c, 2.0 * a.dot(&a.t()));
+    }
+
+    /// The triangular products agree with the full product on the parts they compute and
+    /// leave the rest of the destination alone.
+    #[test]
+    fn products_of_parts() {
+        let n = 70;
+        let a = Array2::from_shape_fn((40, n), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+        let l = Array2::from_shape_fn(
+            (n, n),
+            |(i, j)| if j <= i { (i + 2 * j) as f64 } else { 0.0 },
+        );
+        // a L^T with L lower: the upper factor L^T read as Part::Upper.
+        let mut full = Array2::zeros((40, n));
+        gemm_add(full.view_mut(), 1.0, a.view(), false, l.view(), true);
+        let mut part = Array2::zeros((40, n));
+        gemm_add_parts(
+            part.view_mut(),
+            Part::Full,
+            1.0,
+            a.view(),
+            false,
+            l.view(),
+            true,
+            Part::Upper,
+        );
+        assert_eq!(part, full);
+        // The lower triangle of a^T a.
+        let mut full = Array2::zeros((n, n));
+        gemm_add(full.view_mut(), 1.0, a.view(), true, a.view(), false);
+        let mut part = Array2::from_elem((n, n), 0.5);
+        gemm_add_parts(
+            part.view_mut(),
+            Part::Lower,
+            1.0,
+            a.view(),
+            true,
+            a.view(),
+            false,
+            Part::Full,
+        );
+        for i in 0..n {
+            for j in 0..n {
+                let want = if j <= i { full[[i, j]] + 0.5 } else { 0.5 };
+                assert_eq!(part[[i, j]], want, "{i} {j}");
+            }
+        }
+        mirror_lower(&mut part);
+        assert_eq!(part, full.mapv(|x| x + 0.5));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod lanes;
 pub mod memory;
 pub mod observables;
 pub mod particle;
+mod pool;
 pub mod population;
 pub mod response;
 pub mod sampling;

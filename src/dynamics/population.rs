@@ -16,6 +16,7 @@ use rayon::prelude::*;
 
 use super::lanes::{far_memory, Lane};
 use super::observables::{Geometry, Observable};
+use super::pool::Pool;
 use super::response::LinearDynamics;
 use super::sampling::{lane_rng, member_rng};
 use super::scheme::MemoryWeights;
@@ -23,7 +24,7 @@ use super::splitting::Decision;
 use super::tally::{Partial, Tally, TallyContext};
 use super::{time_block, Kernels, Problem, TIME_BLOCK};
 use crate::error::{Error, Result};
-use crate::linalg::{dot, gemm_add};
+use crate::linalg::{dot, gemm_add_parts, mirror_lower, Part};
 use crate::potential::Potential;
 use crate::ranks::{agree, OneProcess, Ranks};
 
@@ -148,6 +149,8 @@ struct PassInputs<'a> {
     n: usize,
     iteration: usize,
     sample_indices: Vec<usize>,
+    /// Buffers reused by the blocks.
+    pool: Pool,
 }
 
 /// A poll for interruption between waves of blocks: an error stops the pass.
@@ -228,6 +231,7 @@ pub fn average_batched(
         n,
         iteration,
         sample_indices: problem.population.sample_indices(),
+        pool: Pool::default(),
     };
     let size = problem.population.size;
     let mut total = Partial::zeros(n);
@@ -250,11 +254,16 @@ pub fn average_batched(
                 .collect();
             let mut sums = Partial::zeros(n);
             for p in parts {
-                sums.add(p?);
+                let p = p?;
+                sums.add(&p);
+                inputs.pool.give_array(p.m_c);
+                inputs.pool.give_array(p.m_r);
             }
             Ok(sums)
         };
-        let sums = sum_waves(control, blocks.div_ceil(WAVE), n, wave)?;
+        let mut sums = sum_waves(control, blocks.div_ceil(WAVE), n, wave)?;
+        // The blocks summed M_C on and below the diagonal only.
+        mirror_lower(&mut sums.m_c);
         if batches > 1 {
             batch.push(BatchSums {
                 sums: Kernels {
@@ -265,7 +274,7 @@ pub fn average_batched(
                 members: count,
             });
         }
-        total.add(sums);
+        total.add(&sums);
     }
     Ok((finish(total, &inputs), batch))
 }
@@ -293,9 +302,9 @@ fn sum_waves(
         };
         match agree(ranks, mine)? {
             Some(p) if me == 0 => {
-                total.add(p);
+                total.add(&p);
                 for k in (1..count).filter(|k| round * count + k < waves) {
-                    total.add(Partial::from_message(n, &ranks.receive_from(k)));
+                    total.add(&Partial::from_message(n, &ranks.receive_from(k)));
                 }
             }
             Some(p) => ranks.send_to_root(&p.to_message()),
@@ -360,7 +369,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     // Members and their noise, drawn from each member's own stream in time order.
     let mut members = Vec::with_capacity(nb);
     let mut whites = Vec::with_capacity(nb);
-    let mut z = Array2::<f64>::zeros((nb, n));
+    let mut z = inp.pool.matrix((nb, n));
     for (b, &i) in ids.iter().enumerate() {
         let mut rng = member_rng(seed, i);
         members.push(pb.population.draw(model, i, &mut rng));
@@ -373,8 +382,17 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     }
     // Noise Xi = sqrt(2 T zeta/dt) z + X, X = L z' (docs/equations.md (E1)): the white
     // part is the step average, the coloured part X is on the grid points.
-    let mut x = Array2::<f64>::zeros((nb, n));
-    gemm_add(x.view_mut(), 1.0, z.view(), false, inp.chol, true);
+    let mut x = inp.pool.matrix((nb, n));
+    gemm_add_parts(
+        x.view_mut(),
+        Part::Full,
+        1.0,
+        z.view(),
+        false,
+        inp.chol,
+        true,
+        Part::Upper,
+    );
     let mut lanes: Vec<Lane> = whites
         .into_iter()
         .enumerate()
@@ -437,6 +455,8 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         let (g, geo) = (inp.gamma_eff[t], geometry[b]);
         members[b].h0 + g * geo.gc_cu + 0.5 * g * g * geo.cu2 + inp.delta_r[t]
     };
+    inp.pool.give_array(z);
+    inp.pool.give_array(x);
     let mut tally = Tally::new(
         TallyContext {
             geometry: &geometry,
@@ -444,6 +464,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             sqrt_f,
             lin,
         },
+        &inp.pool,
         nb,
         n,
     );
@@ -598,11 +619,24 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
 }
 
 /// Solves the implicit trapezoidal step a y + v'(c + y)/2 = rhs for y (docs/equations.md
-/// (N1)) by Newton's method from `start`: a y + v'(c + y)/2 is increasing and concave for the
-/// harmonic and exponential potentials, where Newton converges from any start (in at most
-/// three steps for the piecewise-linear harmonic force). None when the slope a + v''/2 is
-/// not positive or Newton does not converge: dt too large for the potential's stiffness.
+/// (N1)). The left side is increasing (a > 0, v'' >= 0 where it matters). For the harmonic
+/// force, piecewise linear, the root is on the branch that the kink's value -a c selects:
+/// out of contact y = rhs/a, in contact y = (rhs - eps c)/(a + eps). Otherwise Newton's
+/// method from `start`, which converges from any start for the exponential potential
+/// (increasing and concave). None when the slope a + v''/2 is not positive or Newton does not
+/// converge: dt too large for the potential's stiffness.
 fn implicit_step(potential: &Potential, a: f64, c: f64, rhs: f64, start: f64) -> Option<f64> {
+    if let Potential::Harmonic { eps } = *potential {
+        if a <= 0.0 {
+            return None;
+        }
+        let y = if rhs >= -a * c {
+            rhs / a
+        } else {
+            (rhs - eps * c) / (a + eps)
+        };
+        return y.is_finite().then_some(y);
+    }
     let mut y = start;
     for _ in 0..NEWTON_ITERATIONS {
         let pv = potential.eval(c + y);
@@ -620,4 +654,39 @@ fn implicit_step(potential: &Potential, a: f64, c: f64, rhs: f64, start: f64) ->
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The harmonic closed form solves the step on both branches and at the kink, as
+    /// Newton's method does for a smooth potential.
+    #[test]
+    fn implicit_step_solves_the_step() {
+        let harmonic = Potential::Harmonic { eps: 1.3 };
+        let exponential = Potential::Exponential {
+            eps: 0.5,
+            alpha: 3.0,
+        };
+        for potential in [harmonic, exponential] {
+            for (a, c, rhs) in [
+                (4.0, 0.2, 1.0),
+                (4.0, 0.2, -3.0),
+                (2.5, -0.4, 0.7),
+                (10.0, 0.1, -0.4),
+            ] {
+                let y = implicit_step(&potential, a, c, rhs, 0.0).expect("a root");
+                let residual = a * y + 0.5 * potential.eval(c + y).dv - rhs;
+                assert!(
+                    residual.abs() < 1e-12,
+                    "{potential:?} {a} {c} {rhs}: {residual}"
+                );
+            }
+        }
+        // At the kink exactly: y = -c on both branches.
+        let y = implicit_step(&harmonic, 4.0, 0.25, -1.0, 0.0).unwrap();
+        assert!((y + 0.25).abs() < 1e-15);
+        assert!(implicit_step(&harmonic, 0.0, 0.1, 1.0, 0.0).is_none());
+    }
 }

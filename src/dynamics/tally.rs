@@ -3,14 +3,15 @@
 //! evaluated), M_C as batched matrix products, and the exact response (added once per lane,
 //! when it is dropped or at the end of the window, so a block holds only its running lanes).
 
-use ndarray::{s, Array1, Array2, Array3};
+use ndarray::{s, Array1, Array2, Array3, Axis};
 
 use super::lanes::Lane;
 use super::observables::{terms, Geometry, Observable};
+use super::pool::Pool;
 use super::population::{Estimate, Work};
 use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
 use super::TIME_BLOCK;
-use crate::linalg::gemm_add;
+use crate::linalg::{gemm_add_parts, Part};
 use crate::potential::PotentialValues;
 
 /// Lanes whose forces are buffered before one matrix product adds them to M_C.
@@ -50,14 +51,14 @@ impl Partial {
         }
     }
 
-    pub fn add(&mut self, o: Partial) {
+    pub fn add(&mut self, o: &Partial) {
         self.one_time += &o.one_time;
         self.one_time_sq += &o.one_time_sq;
         self.block_sq += &o.block_sq;
         self.m_c += &o.m_c;
         self.m_c_diag_sq += &o.m_c_diag_sq;
         self.m_r += &o.m_r;
-        self.samples.extend(o.samples);
+        self.samples.extend(o.samples.iter().cloned());
         self.work.response_flops += o.work.response_flops;
         self.work.response_seconds += o.work.response_seconds;
         self.work.kernel_flops += o.work.kernel_flops;
@@ -197,8 +198,9 @@ pub struct TallyContext<'a> {
 /// The running sums of one block.
 pub struct Tally<'a> {
     ctx: TallyContext<'a>,
+    pool: &'a Pool,
     n: usize,
-    /// Per member family: `[member][t][observable]` and the family's sum of w v'^2.
+    /// Per member family: `[member][observable][t]` and the family's sum of w v'^2.
     family: Array3<f64>,
     family_diag: Array2<f64>,
     /// Buffered forces f = v' and weighted forces w v' of tallied lanes, `[lane][t]`.
@@ -212,19 +214,20 @@ pub struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    /// Empty sums for `members` families on `n` points.
-    pub fn new(ctx: TallyContext<'a>, members: usize, n: usize) -> Self {
+    /// Empty sums for `members` families on `n` points, in buffers from `pool`.
+    pub fn new(ctx: TallyContext<'a>, pool: &'a Pool, members: usize, n: usize) -> Self {
         let batch = FORCE_BATCH;
         Tally {
             ctx,
+            pool,
             n,
-            family: Array3::zeros((members, n, Observable::COUNT)),
-            family_diag: Array2::zeros((members, n)),
-            forces: Array2::zeros((batch, n)),
-            weighted_forces: Array2::zeros((batch, n)),
+            family: pool.array3((members, Observable::COUNT, n)),
+            family_diag: pool.matrix((members, n)),
+            forces: pool.matrix((batch, n)),
+            weighted_forces: pool.matrix((batch, n)),
             buffered: 0,
-            m_c: Array2::zeros((n, n)),
-            m_r: Array2::zeros((n, n)),
+            m_c: pool.matrix((n, n)),
+            m_r: pool.matrix((n, n)),
             ws: ResponseWorkspace::default(),
             work: Work::default(),
         }
@@ -244,7 +247,7 @@ impl<'a> Tally<'a> {
             self.ctx.sqrt_f,
         );
         for (o, xo) in x.iter().enumerate() {
-            self.family[[member, t, o]] += w * xo;
+            self.family[[member, o, t]] += w * xo;
         }
         self.family_diag[[member, t]] += w * pv.dv * pv.dv;
     }
@@ -275,51 +278,61 @@ impl<'a> Tally<'a> {
         self.work.lanes += 1;
     }
 
-    /// M_C(t, t') += sum over buffered lanes of w(t) v'(t) v'(t'), valid for t >= t' (the
-    /// weight at the later time, when the lane's path up to it is known).
+    /// M_C(t, t') += sum over buffered lanes of w(t) v'(t) v'(t') for t >= t' (the weight
+    /// at the later time, when the lane's path up to it is known); the upper triangle is
+    /// left to the pass, which mirrors the sum of all blocks.
     fn flush_forces(&mut self) {
         let k = self.buffered;
         if k == 0 {
             return;
         }
-        gemm_add(
+        gemm_add_parts(
             self.m_c.view_mut(),
+            Part::Lower,
             1.0,
             self.weighted_forces.slice(s![..k, ..]),
             true,
             self.forces.slice(s![..k, ..]),
             false,
+            Part::Full,
         );
-        // M_C products: n^2 multiply-adds per lane.
-        self.work.kernel_flops += (self.n * self.n * k) as u64;
+        // M_C products: n (n + 1)/2 multiply-adds per lane.
+        self.work.kernel_flops += (self.n * (self.n + 1) / 2 * k) as u64;
         self.buffered = 0;
     }
 
     /// The block's sums: family sums added in member order, stratum-pair differences of
-    /// family sums (pairs (2i, 2i+1) by population index `ids`), M_C mirrored from t >= t'.
+    /// family sums (pairs (2i, 2i+1) by population index `ids`), M_C on and below the
+    /// diagonal.
     pub fn finish(mut self, ids: &[usize]) -> Partial {
         self.flush_forces();
         let n = self.n;
-        let mut part = Partial::zeros(n);
-        for i in 0..n {
-            for j in i + 1..n {
-                self.m_c[[i, j]] = self.m_c[[j, i]];
-            }
-        }
+        let k = Observable::COUNT;
+        let mut part = Partial {
+            one_time: Array2::zeros((k, n)),
+            one_time_sq: Array2::zeros((k, n)),
+            block_sq: Array3::zeros((k, time_blocks(n), time_blocks(n))),
+            m_c: self.m_c,
+            m_c_diag_sq: Array1::zeros(n),
+            m_r: self.m_r,
+            samples: Vec::new(),
+            work: self.work,
+        };
         for (b, &id) in ids.iter().enumerate() {
-            part.one_time += &self.family.slice(s![b, .., ..]).t();
+            let family = self.family.index_axis(Axis(0), b);
+            part.one_time += &family;
             if id % 2 == 1 && b > 0 {
-                let d = &self.family.slice(s![b, .., ..]).t()
-                    - &self.family.slice(s![b - 1, .., ..]).t();
+                let d = &family - &self.family.index_axis(Axis(0), b - 1);
                 part.one_time_sq.zip_mut_with(&d, |q, x| *q += x * x);
                 add_block_products(&mut part.block_sq, &d);
                 let d = &self.family_diag.row(b) - &self.family_diag.row(b - 1);
                 part.m_c_diag_sq.zip_mut_with(&d, |q, x| *q += x * x);
             }
         }
-        part.m_c = self.m_c;
-        part.m_r = self.m_r;
-        part.work = self.work;
+        for buffer in [self.family_diag, self.forces, self.weighted_forces] {
+            self.pool.give_array(buffer);
+        }
+        self.pool.give_array(self.family);
         part
     }
 }
