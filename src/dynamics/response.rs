@@ -187,12 +187,14 @@ pub fn evolve_columns(
         }
         let row = k + 1 - start;
         acc[..cnt].copy_from_slice(&far[row * na..row * na + cnt]);
+        let w_row = w.row(k + 1);
+        let w_row = w_row.as_slice().expect("row-major weights");
         let mut cu = sources;
         for u in start..=k {
             while cu < na && active[cu] <= u {
                 cu += 1;
             }
-            let coef = w[[k + 1, u]];
+            let coef = w_row[u];
             if coef != 0.0 && cu > 0 {
                 let row = &z[u * na..u * na + cu];
                 for (a, x) in acc[..cu].iter_mut().zip(row) {
@@ -201,9 +203,13 @@ pub fn evolve_columns(
                 flops += cu as u64;
             }
         }
-        for (j, a) in acc[..cnt].iter_mut().enumerate() {
-            let s = active[j];
-            *a = dt * (*a - weights.start_lack(k + 1, s) * z[s * na + j]);
+        if discrete {
+            acc[..cnt].iter_mut().for_each(|a| *a *= dt);
+        } else {
+            for (j, a) in acc[..cnt].iter_mut().enumerate() {
+                let s = active[j];
+                *a = dt * (*a - weights.start_lack(k + 1, s) * z[s * na + j]);
+            }
         }
         let explicit = lin.explicit(k, extra[k]);
         let implicit = lin.implicit(k + 1, extra[k + 1]);
@@ -243,8 +249,10 @@ pub fn accumulate_member(
         |k, sources, row| {
             let wd = weight[k] * d2v[k];
             if wd != 0.0 {
+                let mut out = m_r_sum.row_mut(k);
+                let out = out.as_slice_mut().expect("row-major sums");
                 for (&m, x) in sources.iter().zip(row) {
-                    m_r_sum[[k, m]] += wd * x;
+                    out[m] += wd * x;
                 }
             }
         },
