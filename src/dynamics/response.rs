@@ -20,6 +20,10 @@ use super::scheme::{MemoryWeights, Scheme};
 use super::time_block;
 use crate::linalg::gemm_add;
 
+/// The far memory sums of a time block are products over the points before it in this many
+/// groups of columns by source time, each from its first source on.
+const SOURCE_GROUPS: usize = 4;
+
 /// Reusable buffers of the response columns of one process.
 #[derive(Debug, Default)]
 pub struct ResponseWorkspace {
@@ -172,14 +176,28 @@ pub fn evolve_columns(
                     ArrayViewMut2::from_shape((rows, na), &mut far[..]).expect("rows x na buffer");
                 let zk = ArrayView2::from_shape((start, na), &z[..start * na])
                     .expect("start x na columns");
-                gemm_add(
-                    out.slice_mut(s![.., ..sources]),
-                    1.0,
-                    w.slice(s![start..start + rows, ..start]),
-                    false,
-                    zk.slice(s![.., ..sources]),
-                    false,
-                );
+                // Columns in groups by source: a column is zero before its source, so the
+                // group of sources from t_from on needs the points from t_from on only.
+                let mut first = 0;
+                for g in 1..=SOURCE_GROUPS {
+                    let from = start * (g - 1) / SOURCE_GROUPS;
+                    let last = if g == SOURCE_GROUPS {
+                        sources
+                    } else {
+                        active.partition_point(|&s| s < start * g / SOURCE_GROUPS)
+                    };
+                    if last > first {
+                        gemm_add(
+                            out.slice_mut(s![.., first..last]),
+                            1.0,
+                            w.slice(s![start..start + rows, from..start]),
+                            false,
+                            zk.slice(s![from.., first..last]),
+                            false,
+                        );
+                    }
+                    first = last;
+                }
                 // Only the products with z_j(u) at u >= s_j count: the rest multiply zeros.
                 let useful: usize = active[..sources].iter().map(|&s| start - s).sum();
                 flops += (rows * useful) as u64;
