@@ -462,21 +462,21 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             geometry: &geometry,
             gamma_eff: &inp.gamma_eff,
             sqrt_f,
+            potential: model.potential,
             lin,
         },
         &inp.pool,
         nb,
         n,
     );
-    // Evaluates a lane at point t: its gap, the potential there and the one-time terms.
-    let evaluate = |lane: &mut Lane, t: usize, tally: &mut Tally| {
+    // Evaluates a lane at point t: its gap and the potential there.
+    let evaluate = |lane: &mut Lane, t: usize| {
         let h = base(t, lane.member) + lane.y[t];
         let pv = model.potential.eval(h);
         lane.h[t] = h;
         lane.dv[t] = pv.dv;
         lane.d2v[t] = pv.d2v;
         lane.w[t] = lane.weight;
-        tally.add_terms(lane.member, t, lane.weight, pv);
     };
     // Steps a lane from t to t + 1: the memory dt sum_{u=1}^{t} W(t+1, u) y_u (y_0 = 0; W
     // the weights of docs/equations.md (N3)-(N4)), then the trapezoidal step (N1), implicit
@@ -529,7 +529,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     };
     let (mut paths, mut sums) = (Vec::new(), Vec::new());
     for lane in lanes.iter_mut() {
-        evaluate(lane, 0, &mut tally);
+        evaluate(lane, 0);
     }
     match splitting {
         // Without splitting the lanes are independent within a time block: each runs
@@ -545,7 +545,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                 for lane in lanes.iter_mut() {
                     for r in row..start + rows {
                         step(lane, r - 1)?;
-                        evaluate(lane, r, &mut tally);
+                        evaluate(lane, r);
                     }
                 }
                 row = start + rows;
@@ -595,7 +595,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                 }
                 for lane in lanes.iter_mut() {
                     step(lane, t)?;
-                    evaluate(lane, t + 1, &mut tally);
+                    evaluate(lane, t + 1);
                 }
             }
         }

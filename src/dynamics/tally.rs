@@ -12,7 +12,7 @@ use super::population::{Estimate, Work};
 use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
 use super::TIME_BLOCK;
 use crate::linalg::{gemm_add_parts, Part};
-use crate::potential::PotentialValues;
+use crate::potential::Potential;
 
 /// Lanes whose forces are buffered before one matrix product adds them to M_C.
 pub const FORCE_BATCH: usize = 256;
@@ -191,6 +191,8 @@ pub struct TallyContext<'a> {
     pub gamma_eff: &'a [f64],
     /// sqrt(F), the scale of the stress terms.
     pub sqrt_f: f64,
+    /// The pair potential.
+    pub potential: Potential,
     /// The linear dynamics of the responses.
     pub lin: LinearDynamics<'a>,
 }
@@ -233,29 +235,26 @@ impl<'a> Tally<'a> {
         }
     }
 
-    /// Adds the one-time terms of a lane of member `member` at point t, carrying weight
-    /// `w`, whose potential there is `pv` (called as the lane is evaluated, so the potential
-    /// is evaluated once per lane and point).
-    pub fn add_terms(&mut self, member: usize, t: usize, w: f64, pv: PotentialValues) {
-        if w == 0.0 {
-            return;
-        }
-        let x = terms(
-            pv,
-            self.ctx.geometry[member],
-            self.ctx.gamma_eff[t],
-            self.ctx.sqrt_f,
-        );
-        for (o, xo) in x.iter().enumerate() {
-            self.family[[member, o, t]] += w * xo;
-        }
-        self.family_diag[[member, t]] += w * pv.dv * pv.dv;
-    }
-
     /// Adds the two-time sums of `lane` (M_C and its exact response, on its points before
     /// `lane.weighted`), once its path is complete: dropped, or at the end of the window.
     pub fn add(&mut self, lane: &Lane) {
         let end = lane.weighted;
+        // One-time terms at each point where the lane carried weight.
+        let geometry = self.ctx.geometry[lane.member];
+        let mut family = self.family.index_axis_mut(Axis(0), lane.member);
+        let mut diag = self.family_diag.row_mut(lane.member);
+        for t in 0..end {
+            let w = lane.w[t];
+            if w == 0.0 {
+                continue;
+            }
+            let pv = self.ctx.potential.eval(lane.h[t]);
+            let x = terms(pv, geometry, self.ctx.gamma_eff[t], self.ctx.sqrt_f);
+            for (o, xo) in x.iter().enumerate() {
+                family[[o, t]] += w * xo;
+            }
+            diag[t] += w * pv.dv * pv.dv;
+        }
         let row = self.buffered;
         for t in 0..self.n {
             let f = if t < end { lane.dv[t] } else { 0.0 };
