@@ -109,14 +109,15 @@ pub fn gemm_add_parts(
     let full = |dst: MatMut<f64>, a: MatRef<f64>, b: MatRef<f64>| {
         matmul(dst, Accum::Add, a, b, alpha, Par::Seq)
     };
+    if (dst_part, b_part) == (Part::Full, Part::Full) {
+        full(md, ma, mb);
+        return;
+    }
     let m = md.ncols();
     for j0 in (0..m).step_by(PANEL) {
         let w = PANEL.min(m - j0);
         let j1 = j0 + w;
         match (dst_part, b_part) {
-            (Part::Full, Part::Full) => {
-                full(md.rb_mut().subcols_mut(j0, w), ma, mb.subcols(j0, w));
-            }
             // dst lower: the panel's rows j0..j1 hold a triangle, the rows below are full.
             (Part::Lower, Part::Full) => {
                 let (top, bottom) = md.rb_mut().subcols_mut(j0, w).split_at_row_mut(j1);
