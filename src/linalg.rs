@@ -6,7 +6,8 @@ use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
 
 /// faer's view of an ndarray view of any strides (a sub-block of a matrix included).
 fn view<'a>(a: &ArrayView2<'a, f64>) -> MatRef<'a, f64> {
@@ -88,10 +89,86 @@ pub fn gemm_add_parts(
     transpose_b: bool,
     b_part: Part,
 ) {
-    let (ma, mb) = (view(&a), view(&b));
-    let ma = if transpose_a { ma.transpose() } else { ma };
-    let mb = if transpose_b { mb.transpose() } else { mb };
+    let (ma, mb) = (operand(&a, transpose_a), operand(&b, transpose_b));
     let mut md = view_mut(&mut dst);
+    if (dst_part, b_part) == (Part::Full, Part::Full) {
+        matmul(md, Accum::Add, ma, mb, alpha, Par::Seq);
+        return;
+    }
+    let m = md.ncols();
+    for j0 in (0..m).step_by(PANEL) {
+        let w = PANEL.min(m - j0);
+        panel_product(
+            md.rb_mut().subcols_mut(j0, w),
+            j0,
+            dst_part,
+            alpha,
+            ma,
+            mb,
+            b_part,
+        );
+    }
+}
+
+/// [`gemm_add_parts`] with its column panels (also for full products) shared out over the
+/// threads: every panel is one sequential product, so the result does not depend on the
+/// number of threads. For the large products outside the population pass.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_add_parts_parallel(
+    mut dst: ArrayViewMut2<f64>,
+    dst_part: Part,
+    alpha: f64,
+    a: ArrayView2<f64>,
+    transpose_a: bool,
+    b: ArrayView2<f64>,
+    transpose_b: bool,
+    b_part: Part,
+) {
+    let (ma, mb) = (operand(&a, transpose_a), operand(&b, transpose_b));
+    let panels: Vec<ArrayViewMut2<f64>> = dst.axis_chunks_iter_mut(Axis(1), PANEL).collect();
+    panels
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(i, mut panel)| {
+            panel_product(
+                view_mut(&mut panel),
+                i * PANEL,
+                dst_part,
+                alpha,
+                ma,
+                mb,
+                b_part,
+            );
+        });
+}
+
+/// `op(a)`, a faer view.
+fn operand<'a>(a: &ArrayView2<'a, f64>, transpose: bool) -> MatRef<'a, f64> {
+    let m = view(a);
+    if transpose {
+        m.transpose()
+    } else {
+        m
+    }
+}
+
+/// Adds alpha a b to the column panel `panel` = dst[.., j0..j0 + w], on `dst_part`, reading
+/// `b_part` of b.
+#[allow(clippy::too_many_arguments)]
+fn panel_product(
+    mut panel: MatMut<f64>,
+    j0: usize,
+    dst_part: Part,
+    alpha: f64,
+    a: MatRef<f64>,
+    b: MatRef<f64>,
+    b_part: Part,
+) {
+    let w = panel.ncols();
+    let j1 = j0 + w;
+    let full = |dst: MatMut<f64>, a: MatRef<f64>, b: MatRef<f64>| {
+        matmul(dst, Accum::Add, a, b, alpha, Par::Seq)
+    };
     let triangle =
         |dst: MatMut<f64>, dst_part: Part, a: MatRef<f64>, b: MatRef<f64>, b_part: Part| {
             triangular::matmul(
@@ -106,50 +183,35 @@ pub fn gemm_add_parts(
                 Par::Seq,
             )
         };
-    let full = |dst: MatMut<f64>, a: MatRef<f64>, b: MatRef<f64>| {
-        matmul(dst, Accum::Add, a, b, alpha, Par::Seq)
-    };
-    if (dst_part, b_part) == (Part::Full, Part::Full) {
-        full(md, ma, mb);
-        return;
-    }
-    let m = md.ncols();
-    for j0 in (0..m).step_by(PANEL) {
-        let w = PANEL.min(m - j0);
-        let j1 = j0 + w;
-        match (dst_part, b_part) {
-            // dst lower: the panel's rows j0..j1 hold a triangle, the rows below are full.
-            (Part::Lower, Part::Full) => {
-                let (top, bottom) = md.rb_mut().subcols_mut(j0, w).split_at_row_mut(j1);
-                let b = mb.subcols(j0, w);
-                triangle(
-                    top.subrows_mut(j0, w),
-                    Part::Lower,
-                    ma.subrows(j0, w),
-                    b,
-                    Part::Full,
-                );
-                full(bottom, ma.subrows(j1, m - j1), b);
-            }
-            // b upper: its panel's rows before j0 are full, rows j0..j1 a triangle, the
-            // rest zero.
-            (Part::Full, Part::Upper) => {
-                let mut panel = md.rb_mut().subcols_mut(j0, w);
-                full(
-                    panel.rb_mut(),
-                    ma.subcols(0, j0),
-                    mb.submatrix(0, j0, j0, w),
-                );
-                triangle(
-                    panel,
-                    Part::Full,
-                    ma.subcols(j0, w),
-                    mb.submatrix(j0, j0, w, w),
-                    Part::Upper,
-                );
-            }
-            _ => unimplemented!("products of parts {dst_part:?} and {b_part:?}"),
+    match (dst_part, b_part) {
+        (Part::Full, Part::Full) => full(panel, a, b.subcols(j0, w)),
+        // dst lower: the panel's rows j0..j1 hold a triangle, the rows below are full.
+        (Part::Lower, Part::Full) => {
+            let m = panel.nrows();
+            let (top, bottom) = panel.split_at_row_mut(j1);
+            let b = b.subcols(j0, w);
+            triangle(
+                top.subrows_mut(j0, w),
+                Part::Lower,
+                a.subrows(j0, w),
+                b,
+                Part::Full,
+            );
+            full(bottom, a.subrows(j1, m - j1), b);
         }
+        // b upper: its panel's rows before j0 are full, rows j0..j1 a triangle, the rest
+        // zero.
+        (Part::Full, Part::Upper) => {
+            full(panel.rb_mut(), a.subcols(0, j0), b.submatrix(0, j0, j0, w));
+            triangle(
+                panel,
+                Part::Full,
+                a.subcols(j0, w),
+                b.submatrix(j0, j0, w, w),
+                Part::Upper,
+            );
+        }
+        _ => unimplemented!("products of parts {dst_part:?} and {b_part:?}"),
     }
 }
 
@@ -181,13 +243,6 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
         }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// `a * b` as a new matrix.
-pub fn matmul_new(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-    let mut out = Array2::zeros((a.nrows(), b.ncols()));
-    gemm_add(out.view_mut(), 1.0, a, false, b, false);
-    out
 }
 
 /// The lower Cholesky factor L (L L^T = a) of a symmetric matrix, with the smallest
@@ -281,6 +336,66 @@ mod tests {
         }
         mirror_lower(&mut part);
         assert_eq!(part, full.mapv(|x| x + 0.5));
+    }
+
+    /// The parallel products are their sequential panels: equal to the sequential ones bit
+    /// for bit for triangular parts, and on any number of threads for every part.
+    #[test]
+    fn parallel_products_do_not_depend_on_threads() {
+        let n = 300;
+        let a = Array2::from_shape_fn((n, n), |(i, j)| {
+            ((i * 31 + j * 17) % 101) as f64 / 7.3 - 6.0
+        });
+        let l = Array2::from_shape_fn((n, n), |(i, j)| {
+            if j <= i {
+                ((i + 3 * j) % 13) as f64 / 3.1
+            } else {
+                0.0
+            }
+        });
+        let run = |threads: usize, parallel: bool, dst_part: Part, b_part: Part| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut out = Array2::zeros((n, n));
+                let f = if parallel {
+                    gemm_add_parts_parallel
+                } else {
+                    gemm_add_parts
+                };
+                f(
+                    out.view_mut(),
+                    dst_part,
+                    0.7,
+                    a.view(),
+                    false,
+                    l.view(),
+                    true,
+                    b_part,
+                );
+                out
+            })
+        };
+        for (dst_part, b_part) in [(Part::Lower, Part::Full), (Part::Full, Part::Upper)] {
+            let sequential = run(1, false, dst_part, b_part);
+            assert_eq!(run(1, true, dst_part, b_part), sequential);
+            assert_eq!(run(2, true, dst_part, b_part), sequential);
+        }
+        assert_eq!(
+            run(1, true, Part::Full, Part::Full),
+            run(2, true, Part::Full, Part::Full)
+        );
+        // And they are the products.
+        let mut full = Array2::zeros((n, n));
+        gemm_add(full.view_mut(), 0.7, a.view(), false, l.view(), true);
+        let upper = run(2, true, Part::Full, Part::Upper);
+        let err = (&upper - &full).iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        assert!(
+            err < 1e-9 * full.iter().fold(0.0f64, |m, x| m.max(x.abs())),
+            "{err}"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use ndarray::{s, Array1, Array2};
 use super::response::{evolve_columns, Kick, LinearDynamics, ResponseWorkspace};
 use super::scheme::{MemoryWeights, Scheme};
 use super::{Grid, Kernels, Model};
-use crate::linalg::{gemm_add, matmul_new};
+use crate::linalg::{gemm_add_parts_parallel, mirror_lower, Part};
 
 /// R, C and Delta_r on the leading `n` points of the grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,8 +111,13 @@ pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -
     let noise = Array2::from_shape_fn((n, n), |(i, j)| {
         model.noise.g_c(grid.time(i), grid.time(j)) + kernels.m_c[[i, j]]
     });
-    // Sigma = T zeta/dt I + (1/2) (step average of N = G_C + M_C).
-    let sigma = Array2::from_shape_fn((steps, steps), |(i, j)| {
+    // Sigma = T zeta/dt I + (1/2) (step average of N = G_C + M_C), on the steps; below it
+    // and S are padded to n x n with a zero last row and column, so that S^T is square and
+    // strictly upper triangular (S(k, m) = 0 for m >= k).
+    let sigma = Array2::from_shape_fn((n, n), |(i, j)| {
+        if i == steps || j == steps {
+            return 0.0;
+        }
         let white = if i == j {
             model.temperature * zeta / dt
         } else {
@@ -121,12 +126,32 @@ pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -
         let avg = noise[[i, j]] + noise[[i + 1, j]] + noise[[i, j + 1]] + noise[[i + 1, j + 1]];
         white + 0.125 * avg
     });
-    let s_sigma = matmul_new(s.view(), sigma.view());
+    let mut s_square = Array2::zeros((n, n));
+    s_square.slice_mut(s![.., ..steps]).assign(&s);
+    // C = dt^2 S Sigma S^T: S Sigma as its transpose Sigma S^T, then the lower triangle of C.
+    let mut s_sigma = Array2::zeros((n, n));
+    gemm_add_parts_parallel(
+        s_sigma.view_mut().reversed_axes(),
+        Part::Full,
+        1.0,
+        sigma.view(),
+        false,
+        s_square.view(),
+        true,
+        Part::Upper,
+    );
     let mut c = Array2::zeros((n, n));
-    gemm_add(c.view_mut(), dt * dt, s_sigma.view(), false, s.view(), true);
-    // Symmetrise the rounding.
-    let ct = c.t().to_owned();
-    c = 0.5 * (c + ct);
+    gemm_add_parts_parallel(
+        c.view_mut(),
+        Part::Lower,
+        dt * dt,
+        s_sigma.view(),
+        false,
+        s_square.view(),
+        true,
+        Part::Full,
+    );
+    mirror_lower(&mut c);
     let delta_r = c.diag().to_owned();
     Particle { r, c, delta_r }
 }
