@@ -16,6 +16,10 @@ use crate::potential::Potential;
 
 /// Lanes whose forces are buffered before one matrix product adds them to M_C.
 pub const FORCE_BATCH: usize = 256;
+/// A lane in contact at no more than 1/SPARSE_FORCES of the points adds its M_C products
+/// entry by entry (about (n/SPARSE_FORCES)^2/2 scattered multiply-adds against n^2/2 in the
+/// matrix product).
+const SPARSE_FORCES: usize = 4;
 
 /// Sums of one block (or of all blocks so far). `one_time[[o, t]]` holds the weighted sum of
 /// observable `o` ([`Observable`] order) and `one_time_sq` the sum over stratum pairs
@@ -209,6 +213,8 @@ pub struct Tally<'a> {
     forces: Array2<f64>,
     weighted_forces: Array2<f64>,
     buffered: usize,
+    /// The points in contact of the lane being tallied.
+    contacts: Vec<usize>,
     m_c: Array2<f64>,
     m_r: Array2<f64>,
     ws: ResponseWorkspace,
@@ -228,6 +234,7 @@ impl<'a> Tally<'a> {
             forces: pool.matrix((batch, n)),
             weighted_forces: pool.matrix((batch, n)),
             buffered: 0,
+            contacts: Vec::new(),
             m_c: pool.matrix((n, n)),
             m_r: pool.matrix((n, n)),
             ws: ResponseWorkspace::default(),
@@ -255,15 +262,24 @@ impl<'a> Tally<'a> {
             }
             diag[t] += w * pv.dv * pv.dv;
         }
-        let row = self.buffered;
-        for t in 0..self.n {
-            let f = if t < end { lane.dv[t] } else { 0.0 };
-            self.forces[[row, t]] = f;
-            self.weighted_forces[[row, t]] = lane.w[t] * f;
-        }
-        self.buffered += 1;
-        if self.buffered == FORCE_BATCH {
-            self.flush_forces();
+        // M_C: a lane in contact at few points adds its products at those points directly;
+        // the others are buffered for one matrix product.
+        self.contacts.clear();
+        self.contacts
+            .extend((0..end).filter(|&t| lane.dv[t] != 0.0));
+        if self.contacts.len() * SPARSE_FORCES <= self.n {
+            self.add_sparse_forces(lane);
+        } else {
+            let row = self.buffered;
+            for t in 0..self.n {
+                let f = if t < end { lane.dv[t] } else { 0.0 };
+                self.forces[[row, t]] = f;
+                self.weighted_forces[[row, t]] = lane.w[t] * f;
+            }
+            self.buffered += 1;
+            if self.buffered == FORCE_BATCH {
+                self.flush_forces();
+            }
         }
         let clock = std::time::Instant::now();
         self.work.response_flops += accumulate_member(
@@ -275,6 +291,26 @@ impl<'a> Tally<'a> {
         );
         self.work.response_seconds += clock.elapsed().as_secs_f64();
         self.work.lanes += 1;
+    }
+
+    /// M_C(t, t') += w(t) v'(t) v'(t') of `lane` for t >= t' at its points in contact
+    /// (`contacts`, where v' != 0; a copy's t' may precede its existence, where it shares
+    /// its parent's path): the entries its force products fill, without the zeros of a
+    /// matrix product.
+    fn add_sparse_forces(&mut self, lane: &Lane) {
+        let c = &self.contacts;
+        for (i, &t) in c.iter().enumerate() {
+            let wf = lane.w[t] * lane.dv[t];
+            if wf == 0.0 {
+                continue;
+            }
+            let mut row = self.m_c.row_mut(t);
+            let row = row.as_slice_mut().expect("row-major sums");
+            for &u in &c[..=i] {
+                row[u] += wf * lane.dv[u];
+            }
+        }
+        self.work.kernel_flops += (c.len() * (c.len() + 1) / 2) as u64;
     }
 
     /// M_C(t, t') += sum over buffered lanes of w(t) v'(t) v'(t') for t >= t' (the weight
@@ -333,5 +369,94 @@ impl<'a> Tally<'a> {
         }
         self.pool.give_array(self.family);
         part
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamics::scheme::{MemoryWeights, Scheme};
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// M_C is the weighted sum of the lanes' force products at the later time whichever
+    /// way a lane adds it: entry by entry (few contacts; also a copy whose weight starts
+    /// late, with contacts before) or through the buffered matrix product (many contacts).
+    #[test]
+    fn force_products_sparse_and_dense() {
+        let n = 64;
+        let (kappa, m_r) = (vec![1.0; n], Array2::zeros((n, n)));
+        let geometry = vec![
+            Geometry {
+                gc_cu: 0.0,
+                cu2: 1.0
+            };
+            3
+        ];
+        let gamma_eff = vec![0.0; n];
+        let pool = Pool::default();
+        let ctx = TallyContext {
+            geometry: &geometry,
+            gamma_eff: &gamma_eff,
+            sqrt_f: 1.0,
+            potential: Potential::Harmonic { eps: 1.0 },
+            lin: LinearDynamics {
+                kappa: &kappa,
+                memory: MemoryWeights::new(m_r.view(), Scheme::Discrete),
+                zeta: 1.0,
+                dt: 0.1,
+            },
+        };
+        let mut tally = Tally::new(ctx, &pool, 3, n);
+        let lane =
+            |member: usize, contact: &dyn Fn(usize) -> bool, weight: &dyn Fn(usize) -> f64| {
+                let rng = Xoshiro256PlusPlus::seed_from_u64(member as u64);
+                let mut l = Lane::member(
+                    member,
+                    1.0,
+                    vec![0.0; n],
+                    vec![0.0; n],
+                    vec![0.0; n],
+                    rng,
+                    false,
+                );
+                for t in 0..n {
+                    let h = if contact(t) {
+                        -0.1 - 0.01 * ((t * 7 + member) % 5) as f64
+                    } else {
+                        0.5
+                    };
+                    l.h[t] = h;
+                    l.dv[t] = 2.0 * h.min(0.0);
+                    l.w[t] = weight(t);
+                }
+                l
+            };
+        let lanes = [
+            lane(0, &|t| t % 3 != 0, &|_| 0.8),
+            lane(1, &|t| [3, 9, 10, 40, 63].contains(&t), &|_| 1.3),
+            lane(2, &|t| [10, 15, 30, 40].contains(&t), &|t| {
+                if t >= 20 {
+                    0.5
+                } else {
+                    0.0
+                }
+            }),
+        ];
+        for l in &lanes {
+            tally.add(l);
+        }
+        let part = tally.finish(&[0, 1, 2]);
+        for t in 0..n {
+            for u in 0..=t {
+                let want: f64 = lanes.iter().map(|l| l.w[t] * l.dv[t] * l.dv[u]).sum();
+                assert!(
+                    (part.m_c[[t, u]] - want).abs() < 1e-14,
+                    "({t}, {u}): {} vs {want}",
+                    part.m_c[[t, u]]
+                );
+            }
+        }
+        assert!(part.m_c[[40, 10]] != 0.0 && part.m_c[[30, 15]] != 0.0);
     }
 }
