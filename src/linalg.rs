@@ -215,6 +215,17 @@ fn panel_product(
     }
 }
 
+/// `a += b`, element by element, rows shared out over the threads in fixed chunks (each
+/// element is one addition, so the result does not depend on the thread count).
+pub fn add_assign_parallel(a: &mut Array2<f64>, b: &Array2<f64>) {
+    assert_eq!(a.dim(), b.dim(), "equal shapes");
+    let chunks: Vec<_> = a
+        .axis_chunks_iter_mut(Axis(0), 64)
+        .zip(b.axis_chunks_iter(Axis(0), 64))
+        .collect();
+    chunks.into_par_iter().for_each(|(mut x, y)| x += &y);
+}
+
 /// Copies the strictly lower triangle of a square matrix onto its upper one.
 pub fn mirror_lower(a: &mut Array2<f64>) {
     let n = a.nrows();

@@ -234,7 +234,7 @@ pub fn average_batched(
         pool: Pool::default(),
     };
     let size = problem.population.size;
-    let mut total = Partial::zeros(n);
+    let mut total = None;
     let mut batch = Vec::new();
     // Batch b holds the members b, b + B, b + 2B, ...: every batch spans all h0 strata.
     let stride = batches.max(1);
@@ -252,14 +252,14 @@ pub fn average_batched(
                     block(&inputs, &ids)
                 })
                 .collect();
-            let mut sums = Partial::zeros(n);
+            let mut sums = None;
             for p in parts {
-                let p = p?;
-                sums.add(&p);
-                inputs.pool.give_array(p.m_c);
-                inputs.pool.give_array(p.m_r);
+                if let Some(added) = Partial::accumulate(&mut sums, p?) {
+                    inputs.pool.give_array(added.m_c);
+                    inputs.pool.give_array(added.m_r);
+                }
             }
-            Ok(sums)
+            Ok(sums.unwrap_or_else(|| Partial::zeros(n)))
         };
         let mut sums = sum_waves(control, blocks.div_ceil(WAVE), n, wave)?;
         // The blocks summed M_C on and below the diagonal only.
@@ -274,8 +274,9 @@ pub fn average_batched(
                 members: count,
             });
         }
-        total.add(&sums);
+        Partial::accumulate(&mut total, sums);
     }
+    let total = total.unwrap_or_else(|| Partial::zeros(n));
     Ok((finish(total, &inputs), batch))
 }
 
@@ -291,7 +292,7 @@ fn sum_waves(
 ) -> Result<Partial> {
     let ranks = control.ranks;
     let (me, count) = (ranks.rank(), ranks.count());
-    let mut total = Partial::zeros(n);
+    let mut total = None;
     for round in 0..waves.div_ceil(count) {
         let mine = match (control.stop)() {
             Some(e) => Err(e),
@@ -302,15 +303,17 @@ fn sum_waves(
         };
         match agree(ranks, mine)? {
             Some(p) if me == 0 => {
-                total.add(&p);
+                Partial::accumulate(&mut total, p);
                 for k in (1..count).filter(|k| round * count + k < waves) {
-                    total.add(&Partial::from_message(n, &ranks.receive_from(k)));
+                    let p = Partial::from_message(n, &ranks.receive_from(k));
+                    Partial::accumulate(&mut total, p);
                 }
             }
             Some(p) => ranks.send_to_root(&p.to_message()),
             None => {}
         }
     }
+    let mut total = total.unwrap_or_else(|| Partial::zeros(n));
     if count > 1 {
         let mut m = total.to_message();
         ranks.broadcast(&mut m);

@@ -11,7 +11,7 @@ use super::pool::Pool;
 use super::population::{Estimate, Work};
 use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
 use super::TIME_BLOCK;
-use crate::linalg::{gemm_add_parts, Part};
+use crate::linalg::{add_assign_parallel, gemm_add_parts, Part};
 use crate::potential::Potential;
 
 /// Lanes whose forces are buffered before one matrix product adds them to M_C.
@@ -59,15 +59,31 @@ impl Partial {
         self.one_time += &o.one_time;
         self.one_time_sq += &o.one_time_sq;
         self.block_sq += &o.block_sq;
-        self.m_c += &o.m_c;
+        add_assign_parallel(&mut self.m_c, &o.m_c);
         self.m_c_diag_sq += &o.m_c_diag_sq;
-        self.m_r += &o.m_r;
+        add_assign_parallel(&mut self.m_r, &o.m_r);
         self.samples.extend(o.samples.iter().cloned());
         self.work.response_flops += o.work.response_flops;
         self.work.response_seconds += o.work.response_seconds;
         self.work.kernel_flops += o.work.kernel_flops;
         self.work.kernel_seconds += o.work.kernel_seconds;
         self.work.lanes += o.work.lanes;
+    }
+
+    /// Adds `p` to `total`, or makes `p` the total when there is none yet (0 + x = x: the
+    /// same sum, without a pass over zeros); returns `p` when it was added, so that its
+    /// buffers can be reused.
+    pub fn accumulate(total: &mut Option<Partial>, p: Partial) -> Option<Partial> {
+        match total {
+            Some(t) => {
+                t.add(&p);
+                Some(p)
+            }
+            None => {
+                *total = Some(p);
+                None
+            }
+        }
     }
 
     /// The sums as one flat message (for the ranks of a run, [`crate::ranks`]):
