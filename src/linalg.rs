@@ -37,109 +37,73 @@ pub fn gemm_add(
     b: ArrayView2<f64>,
     transpose_b: bool,
 ) {
-    gemm_add_parts(
+    gemm_add_shaped(
         dst,
-        Part::Full,
+        Shape::Full,
         alpha,
         a,
         transpose_a,
         b,
         transpose_b,
-        Part::Full,
+        false,
     );
 }
 
-/// The part of a square matrix a product reads or writes.
+/// Which entries of a product [`gemm_add_shaped`] computes or reads: a triangular factor or
+/// a symmetric sum costs about half a full product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    /// Every entry.
+pub enum Shape {
+    /// Every entry of `dst`, from all of `op(b)`.
     Full,
-    /// The entries on and below the diagonal (the rest are taken as zero when read and
-    /// left untouched when written).
-    Lower,
-    /// The entries on and above the diagonal.
-    Upper,
+    /// Only the entries of a square `dst` on and below the diagonal (the others are left
+    /// untouched), from all of `op(b)`: the lower half of a symmetric sum.
+    LowerResult,
+    /// Every entry of `dst`, reading only the entries of a square `op(b)` on and above the
+    /// diagonal (the others count as zero): a product with an upper triangular factor.
+    UpperFactor,
 }
 
-impl Part {
-    fn structure(self) -> BlockStructure {
-        match self {
-            Part::Full => BlockStructure::Rectangular,
-            Part::Lower => BlockStructure::TriangularLower,
-            Part::Upper => BlockStructure::TriangularUpper,
-        }
-    }
-}
-
-/// Column panels of the triangular products: the triangle inside a panel goes to faer's
+/// Column panels of the shaped products: the triangle inside a panel goes to faer's
 /// triangular product, the rest of the panel is one full product.
 const PANEL: usize = 128;
 
-/// [`gemm_add`] touching only `dst_part` of `dst` and reading only `b_part` of `op(b)`
-/// (both square when not [`Part::Full`]; not both triangular): a triangular factor or a
-/// symmetric sum costs about half a full product.
+/// `dst += alpha * op(a) * op(b)` on the entries `shape` says. With `parallel` the column
+/// panels are shared out over the threads (for the large products outside the population
+/// pass): every panel is one sequential product, so the result does not depend on the
+/// number of threads, and equals the sequential one except for a full product, which is
+/// one call without panels when sequential.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_add_parts(
+pub fn gemm_add_shaped(
     mut dst: ArrayViewMut2<f64>,
-    dst_part: Part,
+    shape: Shape,
     alpha: f64,
     a: ArrayView2<f64>,
     transpose_a: bool,
     b: ArrayView2<f64>,
     transpose_b: bool,
-    b_part: Part,
+    parallel: bool,
 ) {
     let (ma, mb) = (operand(&a, transpose_a), operand(&b, transpose_b));
+    if parallel {
+        let panels: Vec<ArrayViewMut2<f64>> = dst.axis_chunks_iter_mut(Axis(1), PANEL).collect();
+        panels
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(i, mut panel)| {
+                panel_product(view_mut(&mut panel), i * PANEL, shape, alpha, ma, mb)
+            });
+        return;
+    }
     let mut md = view_mut(&mut dst);
-    if (dst_part, b_part) == (Part::Full, Part::Full) {
+    if shape == Shape::Full {
         matmul(md, Accum::Add, ma, mb, alpha, Par::Seq);
         return;
     }
     let m = md.ncols();
     for j0 in (0..m).step_by(PANEL) {
         let w = PANEL.min(m - j0);
-        panel_product(
-            md.rb_mut().subcols_mut(j0, w),
-            j0,
-            dst_part,
-            alpha,
-            ma,
-            mb,
-            b_part,
-        );
+        panel_product(md.rb_mut().subcols_mut(j0, w), j0, shape, alpha, ma, mb);
     }
-}
-
-/// [`gemm_add_parts`] with its column panels (also for full products) shared out over the
-/// threads: every panel is one sequential product, so the result does not depend on the
-/// number of threads. For the large products outside the population pass.
-#[allow(clippy::too_many_arguments)]
-pub fn gemm_add_parts_parallel(
-    mut dst: ArrayViewMut2<f64>,
-    dst_part: Part,
-    alpha: f64,
-    a: ArrayView2<f64>,
-    transpose_a: bool,
-    b: ArrayView2<f64>,
-    transpose_b: bool,
-    b_part: Part,
-) {
-    let (ma, mb) = (operand(&a, transpose_a), operand(&b, transpose_b));
-    let panels: Vec<ArrayViewMut2<f64>> = dst.axis_chunks_iter_mut(Axis(1), PANEL).collect();
-    panels
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(i, mut panel)| {
-            panel_product(
-                view_mut(&mut panel),
-                i * PANEL,
-                dst_part,
-                alpha,
-                ma,
-                mb,
-                b_part,
-            );
-        });
 }
 
 /// `op(a)`, a faer view.
@@ -152,66 +116,52 @@ fn operand<'a>(a: &ArrayView2<'a, f64>, transpose: bool) -> MatRef<'a, f64> {
     }
 }
 
-/// Adds alpha a b to the column panel `panel` = dst[.., j0..j0 + w], on `dst_part`, reading
-/// `b_part` of b.
-#[allow(clippy::too_many_arguments)]
+/// Adds alpha a b to the column panel `panel` = dst[.., j0..j0 + w], on the entries `shape`
+/// says.
 fn panel_product(
     mut panel: MatMut<f64>,
     j0: usize,
-    dst_part: Part,
+    shape: Shape,
     alpha: f64,
     a: MatRef<f64>,
     b: MatRef<f64>,
-    b_part: Part,
 ) {
     let w = panel.ncols();
     let j1 = j0 + w;
     let full = |dst: MatMut<f64>, a: MatRef<f64>, b: MatRef<f64>| {
         matmul(dst, Accum::Add, a, b, alpha, Par::Seq)
     };
-    let triangle =
-        |dst: MatMut<f64>, dst_part: Part, a: MatRef<f64>, b: MatRef<f64>, b_part: Part| {
-            triangular::matmul(
-                dst,
-                dst_part.structure(),
-                Accum::Add,
-                a,
-                BlockStructure::Rectangular,
-                b,
-                b_part.structure(),
-                alpha,
-                Par::Seq,
-            )
-        };
-    match (dst_part, b_part) {
-        (Part::Full, Part::Full) => full(panel, a, b.subcols(j0, w)),
-        // dst lower: the panel's rows j0..j1 hold a triangle, the rows below are full.
-        (Part::Lower, Part::Full) => {
+    let triangle = |dst: MatMut<f64>, dst_s: BlockStructure, a, b, b_s: BlockStructure| {
+        let rect = BlockStructure::Rectangular;
+        triangular::matmul(dst, dst_s, Accum::Add, a, rect, b, b_s, alpha, Par::Seq)
+    };
+    match shape {
+        Shape::Full => full(panel, a, b.subcols(j0, w)),
+        // The panel's rows j0..j1 hold a triangle, the rows below are full.
+        Shape::LowerResult => {
             let m = panel.nrows();
             let (top, bottom) = panel.split_at_row_mut(j1);
             let b = b.subcols(j0, w);
             triangle(
                 top.subrows_mut(j0, w),
-                Part::Lower,
+                BlockStructure::TriangularLower,
                 a.subrows(j0, w),
                 b,
-                Part::Full,
+                BlockStructure::Rectangular,
             );
             full(bottom, a.subrows(j1, m - j1), b);
         }
-        // b upper: its panel's rows before j0 are full, rows j0..j1 a triangle, the rest
-        // zero.
-        (Part::Full, Part::Upper) => {
+        // b's panel: rows before j0 full, rows j0..j1 a triangle, the rest zero.
+        Shape::UpperFactor => {
             full(panel.rb_mut(), a.subcols(0, j0), b.submatrix(0, j0, j0, w));
             triangle(
                 panel,
-                Part::Full,
+                BlockStructure::Rectangular,
                 a.subcols(j0, w),
                 b.submatrix(j0, j0, w, w),
-                Part::Upper,
+                BlockStructure::TriangularUpper,
             );
         }
-        _ => unimplemented!("products of parts {dst_part:?} and {b_part:?}"),
     }
 }
 
@@ -303,41 +253,41 @@ mod tests {
     /// The triangular products agree with the full product on the parts they compute and
     /// leave the rest of the destination alone.
     #[test]
-    fn products_of_parts() {
+    fn shaped_products() {
         let n = 70;
         let a = Array2::from_shape_fn((40, n), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
         let l = Array2::from_shape_fn(
             (n, n),
             |(i, j)| if j <= i { (i + 2 * j) as f64 } else { 0.0 },
         );
-        // a L^T with L lower: the upper factor L^T read as Part::Upper.
+        // a L^T with L lower: the upper factor L^T.
         let mut full = Array2::zeros((40, n));
         gemm_add(full.view_mut(), 1.0, a.view(), false, l.view(), true);
         let mut part = Array2::zeros((40, n));
-        gemm_add_parts(
+        gemm_add_shaped(
             part.view_mut(),
-            Part::Full,
+            Shape::UpperFactor,
             1.0,
             a.view(),
             false,
             l.view(),
             true,
-            Part::Upper,
+            false,
         );
         assert_eq!(part, full);
         // The lower triangle of a^T a.
         let mut full = Array2::zeros((n, n));
         gemm_add(full.view_mut(), 1.0, a.view(), true, a.view(), false);
         let mut part = Array2::from_elem((n, n), 0.5);
-        gemm_add_parts(
+        gemm_add_shaped(
             part.view_mut(),
-            Part::Lower,
+            Shape::LowerResult,
             1.0,
             a.view(),
             true,
             a.view(),
             false,
-            Part::Full,
+            false,
         );
         for i in 0..n {
             for j in 0..n {
@@ -350,7 +300,7 @@ mod tests {
     }
 
     /// The parallel products are their sequential panels: equal to the sequential ones bit
-    /// for bit for triangular parts, and on any number of threads for every part.
+    /// for bit for the triangular shapes, and on any number of threads for every shape.
     #[test]
     fn parallel_products_do_not_depend_on_threads() {
         let n = 300;
@@ -364,44 +314,36 @@ mod tests {
                 0.0
             }
         });
-        let run = |threads: usize, parallel: bool, dst_part: Part, b_part: Part| {
+        let run = |threads: usize, parallel: bool, shape: Shape| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap();
             pool.install(|| {
                 let mut out = Array2::zeros((n, n));
-                let f = if parallel {
-                    gemm_add_parts_parallel
-                } else {
-                    gemm_add_parts
-                };
-                f(
+                gemm_add_shaped(
                     out.view_mut(),
-                    dst_part,
+                    shape,
                     0.7,
                     a.view(),
                     false,
                     l.view(),
                     true,
-                    b_part,
+                    parallel,
                 );
                 out
             })
         };
-        for (dst_part, b_part) in [(Part::Lower, Part::Full), (Part::Full, Part::Upper)] {
-            let sequential = run(1, false, dst_part, b_part);
-            assert_eq!(run(1, true, dst_part, b_part), sequential);
-            assert_eq!(run(2, true, dst_part, b_part), sequential);
+        for shape in [Shape::LowerResult, Shape::UpperFactor] {
+            let sequential = run(1, false, shape);
+            assert_eq!(run(1, true, shape), sequential);
+            assert_eq!(run(2, true, shape), sequential);
         }
-        assert_eq!(
-            run(1, true, Part::Full, Part::Full),
-            run(2, true, Part::Full, Part::Full)
-        );
+        assert_eq!(run(1, true, Shape::Full), run(2, true, Shape::Full));
         // And they are the products.
         let mut full = Array2::zeros((n, n));
         gemm_add(full.view_mut(), 0.7, a.view(), false, l.view(), true);
-        let upper = run(2, true, Part::Full, Part::Upper);
+        let upper = run(2, true, Shape::UpperFactor);
         let err = (&upper - &full).iter().fold(0.0f64, |m, x| m.max(x.abs()));
         assert!(
             err < 1e-9 * full.iter().fold(0.0f64, |m, x| m.max(x.abs())),

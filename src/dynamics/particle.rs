@@ -15,7 +15,7 @@ use ndarray::{s, Array1, Array2};
 use super::response::{evolve_columns, Kick, LinearDynamics, ResponseWorkspace};
 use super::scheme::{MemoryWeights, Scheme};
 use super::{Grid, Kernels, Model};
-use crate::linalg::{gemm_add_parts_parallel, mirror_lower, Part};
+use crate::linalg::{gemm_add_shaped, mirror_lower, Shape};
 
 /// R, C and Delta_r on the leading `n` points of the grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,26 +130,26 @@ pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -
     s_square.slice_mut(s![.., ..steps]).assign(&s);
     // C = dt^2 S Sigma S^T: S Sigma as its transpose Sigma S^T, then the lower triangle of C.
     let mut s_sigma = Array2::zeros((n, n));
-    gemm_add_parts_parallel(
+    gemm_add_shaped(
         s_sigma.view_mut().reversed_axes(),
-        Part::Full,
+        Shape::UpperFactor,
         1.0,
         sigma.view(),
         false,
         s_square.view(),
         true,
-        Part::Upper,
+        true,
     );
     let mut c = Array2::zeros((n, n));
-    gemm_add_parts_parallel(
+    gemm_add_shaped(
         c.view_mut(),
-        Part::Lower,
+        Shape::LowerResult,
         dt * dt,
         s_sigma.view(),
         false,
         s_square.view(),
         true,
-        Part::Full,
+        true,
     );
     mirror_lower(&mut c);
     let delta_r = c.diag().to_owned();

@@ -24,7 +24,7 @@ use super::splitting::Decision;
 use super::tally::{Partial, Tally, TallyContext};
 use super::{time_block, Kernels, Problem, TIME_BLOCK};
 use crate::error::{Error, Result};
-use crate::linalg::{dot, gemm_add_parts, mirror_lower, Part};
+use crate::linalg::{dot, gemm_add_shaped, mirror_lower, Shape};
 use crate::potential::Potential;
 use crate::ranks::{agree, OneProcess, Ranks};
 
@@ -386,15 +386,15 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     // Noise Xi = sqrt(2 T zeta/dt) z + X, X = L z' (docs/equations.md (E1)): the white
     // part is the step average, the coloured part X is on the grid points.
     let mut x = inp.pool.matrix((nb, n));
-    gemm_add_parts(
+    gemm_add_shaped(
         x.view_mut(),
-        Part::Full,
+        Shape::UpperFactor,
         1.0,
         z.view(),
         false,
         inp.chol,
         true,
-        Part::Upper,
+        false,
     );
     let mut lanes: Vec<Lane> = whites
         .into_iter()

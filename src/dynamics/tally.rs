@@ -11,7 +11,7 @@ use super::pool::Pool;
 use super::population::{Estimate, Work};
 use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
 use super::TIME_BLOCK;
-use crate::linalg::{add_assign_parallel, gemm_add_parts, Part};
+use crate::linalg::{add_assign_parallel, gemm_add_shaped, Shape};
 use crate::potential::Potential;
 
 /// Lanes whose forces are buffered before one matrix product adds them to M_C.
@@ -337,15 +337,15 @@ impl<'a> Tally<'a> {
         if k == 0 {
             return;
         }
-        gemm_add_parts(
+        gemm_add_shaped(
             self.m_c.view_mut(),
-            Part::Lower,
+            Shape::LowerResult,
             1.0,
             self.weighted_forces.slice(s![..k, ..]),
             true,
             self.forces.slice(s![..k, ..]),
             false,
-            Part::Full,
+            false,
         );
         // M_C products: n (n + 1)/2 multiply-adds per lane.
         self.work.kernel_flops += (self.n * (self.n + 1) / 2 * k) as u64;
