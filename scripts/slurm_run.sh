@@ -6,6 +6,8 @@
 #     sbatch scripts/slurm_run.sh runs/shear-startup.toml startup.h5
 # Submitting the same line again after the time limit (or a failure) resumes from
 # startup.h5.ckpt: the output is the one an uninterrupted run gives, for any number of nodes.
+# A flow curve (dmfe flow, no checkpoints: resubmitting starts it again):
+#     DMFE_COMMAND=flow sbatch scripts/slurm_run.sh runs/flow-liquid.toml flow.h5
 #SBATCH --job-name=dmfe
 #SBATCH --nodes=4
 #SBATCH --ntasks-per-node=1
@@ -19,7 +21,9 @@ config=${1:?usage: sbatch scripts/slurm_run.sh CONFIG OUTPUT}
 output=${2:?usage: sbatch scripts/slurm_run.sh CONFIG OUTPUT}
 dmfe=${DMFE:-target/release/dmfe}
 threads=${SLURM_CPUS_PER_TASK:-1}
-if [ -e "$output.ckpt" ]; then
+if [ "${DMFE_COMMAND:-run}" = flow ]; then
+  srun "$dmfe" flow "$config" -o "$output" --threads "$threads"
+elif [ -e "$output.ckpt" ]; then
   # The checkpoint holds the config (with this output path).
   srun "$dmfe" run --resume "$output.ckpt" --threads "$threads"
 else

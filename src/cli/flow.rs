@@ -7,11 +7,13 @@ use std::time::Instant;
 use anyhow::Result;
 
 use dmfe::config::FlowConfig;
-use dmfe::dynamics::{solve, Observer};
+use dmfe::dynamics::{solve_from, Observer, SolverState};
 use dmfe::flow::{Control, FlowPoint, Seeds};
 use dmfe::output::{write_flow, H5Writer, OutputLock, Provenance};
+use dmfe::ranks::Ranks;
 
 use super::progress::Progress;
+use super::run::agree_all;
 
 /// What `dmfe flow` was asked to do.
 pub struct FlowArgs {
@@ -28,21 +30,32 @@ pub struct FlowArgs {
 }
 
 /// Loads and checks the config and the output path, solves every rate in turn, writes the
-/// flow curve and prints one line per rate.
-pub fn run(args: FlowArgs) -> Result<()> {
-    let mut config = FlowConfig::load(&args.config, &args.set)?;
-    if let Some(o) = &args.output {
-        config.output.path = o.clone();
-    }
+/// flow curve and prints one line per rate. With several `ranks` every solve is spread over
+/// them as in `dmfe run` (the same curve bit for bit), and rank 0 alone checks, locks,
+/// reports and writes.
+pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
+    let root = ranks.is_root();
+    let loaded = (|| -> Result<_> {
+        let mut config = FlowConfig::load(&args.config, &args.set)?;
+        if let Some(o) = &args.output {
+            config.output.path = o.clone();
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(super::threads(args.threads)?)
+            .build()?;
+        Ok((config, pool))
+    })();
+    let (config, pool) = agree_all(ranks, loaded)?;
     let out_path = config.output.path.clone();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(super::threads(args.threads)?)
-        .build()?;
-    H5Writer::check_writable(&out_path, &[args.config.as_path()])?;
-    // The slowest rate runs longest: its grid sets the peak memory.
-    let (longest, _) = config.run_config(config.flow.rates[0], 0).problem()?;
-    super::run::check_memory(&longest, pool.current_num_threads())?;
-    let _lock = OutputLock::acquire(&out_path)?;
+    let claim = root.then(|| -> Result<OutputLock> {
+        H5Writer::check_writable(&out_path, &[args.config.as_path()])?;
+        // The slowest rate runs longest: its grid sets the peak memory.
+        let (longest, _) = config.run_config(config.flow.rates[0], 0).problem()?;
+        super::run::check_memory(&longest, pool.current_num_threads())?;
+        Ok(OutputLock::acquire(&out_path)?)
+    });
+    let _lock = agree_all(ranks, claim.transpose())?;
+    let quiet = args.quiet || !root;
     let started = Instant::now();
     let rates = config.flow.rates.clone();
     let tol = config.flow.drift_tolerance;
@@ -51,7 +64,7 @@ pub fn run(args: FlowArgs) -> Result<()> {
     let seeds = config.flow.seeds;
     let solve_one = |cfg: dmfe::config::RunConfig, what: &str| -> Result<_> {
         let (problem, spec) = cfg.problem()?;
-        if !args.quiet {
+        if !quiet {
             eprintln!(
                 "  {what}: seed {}, t_max = {:.4}, {} steps",
                 problem.population.seed,
@@ -60,10 +73,12 @@ pub fn run(args: FlowArgs) -> Result<()> {
             );
         }
         let clock = Instant::now();
-        let mut progress = Progress::new(problem.grid.len(), args.quiet);
+        let mut progress = Progress::new(problem.grid.len(), quiet);
         let solution = pool.install(|| {
-            let observers: &mut [&mut dyn Observer] = &mut [&mut progress];
-            solve(&problem, &spec, observers)
+            let mut all: [&mut dyn Observer; 1] = [&mut progress];
+            let observers: &mut [&mut dyn Observer] = if root { &mut all } else { &mut [] };
+            let state = SolverState::initial(&problem, &spec);
+            solve_from(&problem, &spec, state, observers, ranks)
         });
         progress.finish();
         Ok((problem, solution?, clock.elapsed().as_secs_f64()))
@@ -100,28 +115,41 @@ pub fn run(args: FlowArgs) -> Result<()> {
     };
     let mut skipped = Vec::new();
     for (i, &rate) in rates.iter().enumerate() {
-        if !args.quiet {
+        if !quiet {
             eprintln!("rate {}/{}: gamma_dot = {rate}", i + 1, rates.len());
         }
-        let point = match solve_rate(rate) {
-            Ok((point, problem)) => {
-                first.get_or_insert(problem);
-                point
+        let outcome = solve_rate(rate);
+        // A run that does not converge or goes non-finite costs its rate, not the curve, on
+        // every rank: the rank that met it first (the others hear of it as an error of
+        // another rank) says so.
+        let own = matches!(
+            &outcome,
+            Err(e) if matches!(
+                e.downcast_ref(),
+                Some(dmfe::Error::Diverged { .. } | dmfe::Error::NotConverged { .. })
+            )
+        );
+        if let Some(by) = ranks.first_flagged(own) {
+            match &outcome {
+                Err(e) if own && by == ranks.rank() => {
+                    let from = if root {
+                        String::new()
+                    } else {
+                        format!(" (MPI rank {by})")
+                    };
+                    eprintln!("warning{from}: gamma_dot = {rate} skipped: {e:#}");
+                }
+                _ if root => {
+                    eprintln!("warning: gamma_dot = {rate} skipped (MPI rank {by} says why)")
+                }
+                _ => {}
             }
-            // A run that does not converge or goes non-finite costs its rate, not the curve.
-            Err(e)
-                if matches!(
-                    e.downcast_ref(),
-                    Some(dmfe::Error::Diverged { .. } | dmfe::Error::NotConverged { .. })
-                ) =>
-            {
-                eprintln!("warning: gamma_dot = {rate} skipped: {e:#}");
-                skipped.push(rate);
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        if !args.quiet {
+            skipped.push(rate);
+            continue;
+        }
+        let (point, problem) = outcome?;
+        first.get_or_insert(problem);
+        if !quiet {
             let (a, b) = point.window_times();
             let s = point.stress;
             let (cm, cse) = Seeds::mean_se(&point.seeds.controlled);
@@ -144,9 +172,12 @@ pub fn run(args: FlowArgs) -> Result<()> {
         }
         points.push(point);
     }
+    if !root {
+        return Ok(());
+    }
     let provenance = Provenance {
         threads: pool.current_num_threads(),
-        ranks: 1,
+        ranks: ranks.count(),
         wall_seconds: started.elapsed().as_secs_f64(),
         git_commit: Some(env!("DMFE_GIT_COMMIT").to_string()).filter(|s| !s.is_empty()),
     };
@@ -163,7 +194,7 @@ pub fn run(args: FlowArgs) -> Result<()> {
             points.len()
         );
     }
-    if !args.quiet {
+    if !quiet {
         eprintln!(
             "wrote {} ({} rates, {:.1} s)",
             path.display(),

@@ -71,7 +71,9 @@ enum Command {
     /// start-up's unstrained control with the same members, for the controlled stress, the
     /// linear response of the same start-up and the Green-Kubo viscosity. Runs reaching
     /// gamma_eff > 2 use the affine proposal (population.strain_reach). A rate whose run does
-    /// not converge is skipped with a warning. Print a commented config with
+    /// not converge is skipped with a warning. In a build with the `mpi` feature,
+    /// `mpirun -n R dmfe flow ...` spreads every solve over the R ranks (the same file bit for
+    /// bit; README, "Running on a cluster"). Print a commented config with
     /// `dmfe config flow`; plot with scripts/plot_flow.py; README, "Flow curves".
     Flow {
         /// Flow configuration (TOML).
@@ -191,8 +193,8 @@ fn ranks() -> anyhow::Result<Box<dyn Ranks>> {
     Ok(Box::new(dmfe::ranks::OneProcess))
 }
 
-/// Runs the CLI and returns the process exit code. Under `mpirun`, `dmfe run` is spread over
-/// the ranks; every other command runs on rank 0 alone.
+/// Runs the CLI and returns the process exit code. Under `mpirun`, `dmfe run` and `dmfe flow`
+/// are spread over the ranks; every other command runs on rank 0 alone.
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let ranks = match ranks() {
@@ -202,7 +204,7 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    if !ranks.is_root() && !matches!(cli.command, Command::Run { .. }) {
+    if !ranks.is_root() && !matches!(cli.command, Command::Run { .. } | Command::Flow { .. }) {
         return 0;
     }
     let result = match cli.command {
@@ -232,13 +234,16 @@ pub fn main() -> i32 {
             set,
             threads,
             quiet,
-        } => flow::run(flow::FlowArgs {
-            config,
-            output,
-            set,
-            threads,
-            quiet,
-        }),
+        } => flow::run(
+            flow::FlowArgs {
+                config,
+                output,
+                set,
+                threads,
+                quiet,
+            },
+            ranks.as_ref(),
+        ),
         Command::Static {
             config,
             output,

@@ -176,7 +176,7 @@ fn keep_other_checkpoint(ckpt: &Path, config: &RunConfig) -> Result<()> {
 }
 
 /// [`dmfe::ranks::agree`] for the CLI's errors.
-fn agree_all<T>(ranks: &dyn Ranks, result: Result<T>) -> Result<T> {
+pub(super) fn agree_all<T>(ranks: &dyn Ranks, result: Result<T>) -> Result<T> {
     let own = matches!(&result, Err(e) if !matches!(e.downcast_ref(), Some(dmfe::Error::OtherRank { .. })));
     match reporter_elsewhere(ranks, own) {
         Some(rank) => Err(dmfe::Error::OtherRank { rank }.into()),
