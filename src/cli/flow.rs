@@ -152,12 +152,20 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
         if !quiet {
             let (a, b) = point.window_times();
             let s = point.stress;
-            let (cm, cse) = Seeds::mean_se(&point.seeds.controlled);
-            let (lm, _) = Seeds::mean_se(&point.seeds.linear);
+            let (pm, pse) = Seeds::mean_se(&point.seeds.plain);
+            let over_seeds = if config.flow.control {
+                let (cm, cse) = Seeds::mean_se(&point.seeds.controlled);
+                let (lm, _) = Seeds::mean_se(&point.seeds.linear);
+                format!(
+                    "over {seeds} seeds {pm:.5} +- {pse:.5}, controlled {cm:.5} +- {cse:.5}; \
+                     linear response {lm:.5}"
+                )
+            } else {
+                format!("over {seeds} seeds {pm:.5} +- {pse:.5}")
+            };
             eprintln!(
-                "  stress = {:.5} +- {:.5} over t = {a:.2}-{b:.2} (seed 0); controlled, over \
-                 {seeds} seeds: {cm:.5} +- {cse:.5}; linear response {lm:.5}; drift (in \
-                 standard errors): stress {:.1}, pressure {:.1}, energy {:.1}: {}",
+                "  stress = {:.5} +- {:.5} over t = {a:.2}-{b:.2} (seed 0); {over_seeds}; drift \
+                 (in standard errors): stress {:.1}, pressure {:.1}, energy {:.1}: {}",
                 s.mean,
                 s.se,
                 s.drift_in_se(),
