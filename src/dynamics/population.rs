@@ -145,6 +145,7 @@ struct PassInputs<'a> {
     delta_r: &'a [f64],
     /// Lower Cholesky factor of G_C + M_C on the window.
     chol: ArrayView2<'a, f64>,
+    /// gamma_eff(t) on the whole grid (the splitting's lookahead reaches past the window).
     gamma_eff: Vec<f64>,
     n: usize,
     iteration: usize,
@@ -225,7 +226,7 @@ pub fn average_batched(
         kernels,
         delta_r,
         chol,
-        gamma_eff: (0..n)
+        gamma_eff: (0..grid.len())
             .map(|i| problem.model.gamma_eff(grid.time(i)))
             .collect(),
         n,
@@ -429,21 +430,24 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         zeta,
         dt,
     };
-    // The affine approach still to come, h_aff(t) - min_{t' >= t} h_aff(t') (zero without
-    // strain): the splitting target is taken at the gap minus it, the closest the strain
-    // alone will bring the lane (docs/equations.md, "Importance splitting").
-    let strained = inp.gamma_eff.iter().any(|&g| g != 0.0);
+    // The affine approach still to come on the whole grid, h_aff(t) - min_{t' >= t}
+    // h_aff(t') (zero without strain): the splitting target is taken at the gap minus it,
+    // the closest the strain alone will bring the lane (docs/equations.md, "Importance
+    // splitting"). Over the grid, not the window, so that the decisions on a window do not
+    // depend on how far the iteration has got (its converged windows stay converged).
+    let grid_gamma = &inp.gamma_eff;
+    let strained = grid_gamma.iter().any(|&g| g != 0.0);
     let approach: Vec<Vec<f64>> = if splitting.is_some() && strained {
         geometry
             .iter()
             .map(|geo| {
                 let affine = |t: usize| {
-                    let g = inp.gamma_eff[t];
+                    let g = grid_gamma[t];
                     g * geo.gc_cu + 0.5 * g * g * geo.cu2
                 };
-                let mut ahead = vec![0.0; n];
+                let mut ahead = vec![0.0; grid_gamma.len()];
                 let mut lowest = f64::INFINITY;
-                for t in (0..n).rev() {
+                for t in (0..grid_gamma.len()).rev() {
                     lowest = lowest.min(affine(t));
                     ahead[t] = affine(t) - lowest;
                 }
@@ -463,7 +467,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     let mut tally = Tally::new(
         TallyContext {
             geometry: &geometry,
-            gamma_eff: &inp.gamma_eff,
+            gamma_eff: &inp.gamma_eff[..n],
             sqrt_f,
             potential: model.potential,
             lin,

@@ -222,7 +222,7 @@ pub fn solve_from(
         let (chol, regularisation) = noise_factor(problem, &state.kernels, n, iteration)?;
         let stop = || observers.iter().find_map(|o| o.interruption());
         let control = PassControl { ranks, stop: &stop };
-        let avg = average(
+        let mut avg = average(
             current,
             &state.kernels,
             particle.delta_r.as_slice().expect("contiguous"),
@@ -232,6 +232,8 @@ pub fn solve_from(
             control,
         )?;
         check_finite(&avg.kernels, n, iteration, problem)?;
+        avg.kernels
+            .keep_prefix(&state.kernels, converged_prefix(&state));
         let residual = state.kernels.residual(&avg.kernels, n);
         let noise_floor = avg.noise_floor();
         let target = spec.tolerance.max(0.1 * noise_floor);
@@ -278,6 +280,7 @@ pub fn solve_from(
                 state.population = size;
             } else {
                 state.window = (2 * (n - 1) + 1).min(len);
+                state.kernels.continue_rows(n, state.window);
             }
             state.window_iterations = 0;
         } else if state.population < size && state.window_iterations >= spec.max_iterations {
@@ -296,6 +299,23 @@ pub fn solve_from(
             });
         }
     }
+}
+
+/// Points of the leading block of the kernels that the iteration no longer changes: the
+/// last window converged with the current population (none before one has). Kernels on a
+/// window depend only on the paths on it (the equations are causal, and so are the splitting
+/// decisions, whose lookahead spans the whole grid), so the passes of a longer window would
+/// only re-estimate them: the differences are the population's flips (a member's contact or
+/// split decision changing with a tiny change of the kernels), which the iteration would
+/// chase instead of converging the new points. A window converged with a presolve's
+/// population is not kept: the whole population replaces its noise.
+fn converged_prefix(state: &SolverState) -> usize {
+    state
+        .history
+        .iter()
+        .rev()
+        .find(|r| r.window < state.window && r.population == state.population)
+        .map_or(0, |r| r.window)
 }
 
 /// Shows the iteration to the observers; an error of one of them, on any rank, is an error
@@ -411,6 +431,21 @@ mod tests {
             population: 1000,
             history: residuals.iter().map(|&r| report(r)).collect(),
         }
+    }
+
+    /// The kept prefix is the last window converged with the current population: none in
+    /// the first window, nor after a presolve hands over to the whole population.
+    #[test]
+    fn converged_prefix_is_the_last_window_of_this_population() {
+        let mut s = state(&[1.0, 0.1, 0.01]);
+        assert_eq!(converged_prefix(&s), 0);
+        s.window = 65;
+        assert_eq!(converged_prefix(&s), 33);
+        s.history.last_mut().unwrap().window = 65;
+        s.history[0].window = 17;
+        assert_eq!(converged_prefix(&s), 33);
+        s.population = 8000;
+        assert_eq!(converged_prefix(&s), 0);
     }
 
     /// The windows halve back from the grid to at least the requested steps, and double
