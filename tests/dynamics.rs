@@ -357,3 +357,50 @@ fn block_covariance_gives_the_error_of_a_time_average() {
         "the block error should beat the bound"
     );
 }
+
+/// Records the kernels on each converged window as the iteration leaves it.
+struct WindowKernels(Vec<(usize, dmfe::dynamics::Kernels)>);
+
+impl dmfe::dynamics::Observer for WindowKernels {
+    fn observe(
+        &mut self,
+        report: &dmfe::dynamics::IterationReport,
+        state: &dmfe::dynamics::SolverState,
+    ) -> dmfe::Result<()> {
+        if state.window > report.window {
+            self.0.push((report.window, state.kernels.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// A converged window is final: the passes of the longer windows keep its kernels bit for
+/// bit (docs: README, "How it works"), with importance splitting under strain too, where
+/// the lookahead of the split decisions spans the whole grid.
+#[test]
+fn converged_windows_stay_converged() {
+    let driving = "[driving]\nkind = \"shear\"\nschedule = \"rate\"\ngamma_dot = 0.5\n\
+                   [solver]\nwindow = 16\n";
+    let text = liquid(driving, 3000, 64, 1.6)
+        .replace("[population]\n", "[population]\nsplitting = true\n");
+    let (p, spec) = problem(&text);
+    let mut seen = WindowKernels(Vec::new());
+    let sol = solve(&p, &spec, &mut [&mut seen]).expect("converges");
+    assert_eq!(seen.0.len(), 2, "windows of 17 and 33 points before 65");
+    for (k, kernels) in &seen.0 {
+        let k = *k;
+        assert_eq!(
+            kernels.kappa.slice(ndarray::s![..k]),
+            sol.kernels.kappa.slice(ndarray::s![..k])
+        );
+        assert_eq!(
+            kernels.m_c.slice(ndarray::s![..k, ..k]),
+            sol.kernels.m_c.slice(ndarray::s![..k, ..k]),
+            "M_C on the window of {k} points"
+        );
+        assert_eq!(
+            kernels.m_r.slice(ndarray::s![..k, ..k]),
+            sol.kernels.m_r.slice(ndarray::s![..k, ..k])
+        );
+    }
+}
