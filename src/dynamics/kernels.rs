@@ -170,12 +170,11 @@ mod tests {
             assert_eq!(grown.kappa[i], exact.kappa[i]);
             for j in 0..m {
                 let old = i < k && j < k;
-                let r = if old || i - j.min(i) < k {
+                let r = if j <= i && (old || i - j < k) {
                     exact.m_r[[i, j]]
                 } else {
                     0.0
                 };
-                let r = if j > i { 0.0 } else { r };
                 let c = if old || (i >= k && j >= k) {
                     exact.m_c[[i, j]]
                 } else {
