@@ -278,38 +278,15 @@ fn glass_small_step_follows_linear_response() {
 #[test]
 #[ignore]
 fn flow_is_newtonian_at_small_rate() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/runs/flow-liquid.toml"
-    ))
-    .unwrap();
-    std::fs::write(dir.path().join("f.toml"), text).unwrap();
-    let out = common::dmfe(
-        dir.path(),
+    let read = flow_example(
+        "flow-liquid.toml",
         &[
-            "flow",
-            "f.toml",
-            "-q",
-            "-o",
-            "f.h5",
-            "--set",
             "population.size=160000",
-            "--set",
             "flow.rates=[0.1]",
-            "--set",
             "flow.seeds=2",
-            "--set",
             "grid.scheme=trapezoid",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let f = hdf5::File::open(dir.path().join("f.h5")).unwrap();
-    let read = |name: &str| f.dataset(name).unwrap().read_raw::<f64>().unwrap()[0];
     let (s, se) = (
         read("flow/stress_over_seeds"),
         read("flow/stress_over_seeds_se"),
@@ -317,6 +294,34 @@ fn flow_is_newtonian_at_small_rate() {
     let linear = read("flow/stress_linear");
     println!("flow at gamma_dot = 0.1: stress {s:.4} +- {se:.4}, linear response {linear:.4}");
     assert!((s - linear).abs() < 3.0 * se, "{s} +- {se} vs {linear}");
+}
+
+/// Runs `dmfe flow` on the example config `runs/NAME` with `--set` overrides in a temporary
+/// directory, and returns a reader of the first value of a dataset of its output.
+fn flow_example(name: &str, sets: &[&str]) -> impl Fn(&str) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let path = format!("{}/runs/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::write(
+        dir.path().join("f.toml"),
+        std::fs::read_to_string(path).unwrap(),
+    )
+    .unwrap();
+    let mut args = vec!["flow", "f.toml", "-q", "-o", "f.h5"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let out = common::dmfe(dir.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = hdf5::File::open(dir.path().join("f.h5")).unwrap();
+    // The reader keeps the directory (and so the file) alive.
+    move |dataset: &str| {
+        let _keep = &dir;
+        f.dataset(dataset).unwrap().read_raw::<f64>().unwrap()[0]
+    }
 }
 
 /// One flow-curve point at percent accuracy (issue 15, `runs/flow-point.toml`): the
@@ -328,19 +333,7 @@ fn flow_is_newtonian_at_small_rate() {
 #[test]
 #[ignore]
 fn flow_point_at_two_percent() {
-    let dir = tempfile::tempdir().unwrap();
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/runs/flow-point.toml"))
-            .unwrap();
-    std::fs::write(dir.path().join("p.toml"), text).unwrap();
-    let out = common::dmfe(dir.path(), &["flow", "p.toml", "-q", "-o", "p.h5"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let f = hdf5::File::open(dir.path().join("p.h5")).unwrap();
-    let read = |name: &str| f.dataset(name).unwrap().read_raw::<f64>().unwrap()[0];
+    let read = flow_example("flow-point.toml", &[]);
     let (s, se) = (
         read("flow/stress_over_seeds"),
         read("flow/stress_over_seeds_se"),

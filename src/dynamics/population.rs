@@ -435,21 +435,22 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     // the closest the strain alone will bring the lane (docs/equations.md, "Importance
     // splitting"). Over the grid, not the window, so that the decisions on a window do not
     // depend on how far the iteration has got (its converged windows stay converged).
-    let grid_gamma = &inp.gamma_eff;
-    let strained = grid_gamma.iter().any(|&g| g != 0.0);
+    let strained = inp.gamma_eff.iter().any(|&g| g != 0.0);
     let approach: Vec<Vec<f64>> = if splitting.is_some() && strained {
         geometry
             .iter()
             .map(|geo| {
                 let affine = |t: usize| {
-                    let g = grid_gamma[t];
+                    let g = inp.gamma_eff[t];
                     g * geo.gc_cu + 0.5 * g * g * geo.cu2
                 };
-                let mut ahead = vec![0.0; grid_gamma.len()];
+                let mut ahead = vec![0.0; n];
                 let mut lowest = f64::INFINITY;
-                for t in (0..grid_gamma.len()).rev() {
+                for t in (0..inp.gamma_eff.len()).rev() {
                     lowest = lowest.min(affine(t));
-                    ahead[t] = affine(t) - lowest;
+                    if t < n {
+                        ahead[t] = affine(t) - lowest;
+                    }
                 }
                 ahead
             })
