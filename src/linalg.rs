@@ -6,7 +6,7 @@ use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 /// faer's view of an ndarray view of any strides (a sub-block of a matrix included).
@@ -165,15 +165,26 @@ fn panel_product(
     }
 }
 
-/// `a += b`, element by element, rows shared out over the threads in fixed chunks (each
-/// element is one addition, so the result does not depend on the thread count).
-pub fn add_assign_parallel(a: &mut Array2<f64>, b: &Array2<f64>) {
+/// `a += b` on and below the diagonal of square matrices (the upper triangle of `a` is not
+/// touched), rows shared out over the threads in fixed chunks (each element is one
+/// addition, so the result does not depend on the thread count). Sums that live on the
+/// lower triangle (M_R, and M_C until it is mirrored) are added without reading the upper
+/// one: its pages stay unmapped instead of costing a fault each.
+pub fn add_lower_parallel(a: &mut Array2<f64>, b: &Array2<f64>) {
     assert_eq!(a.dim(), b.dim(), "equal shapes");
+    assert_eq!(a.nrows(), a.ncols(), "square matrices");
     let chunks: Vec<_> = a
         .axis_chunks_iter_mut(Axis(0), 64)
         .zip(b.axis_chunks_iter(Axis(0), 64))
+        .enumerate()
         .collect();
-    chunks.into_par_iter().for_each(|(mut x, y)| x += &y);
+    chunks.into_par_iter().for_each(|(c, (mut x, y))| {
+        for (r, (mut xr, yr)) in x.rows_mut().into_iter().zip(y.rows()).enumerate() {
+            let cols = c * 64 + r + 1;
+            let mut head = xr.slice_mut(s![..cols]);
+            head += &yr.slice(s![..cols]);
+        }
+    });
 }
 
 /// Copies the strictly lower triangle of a square matrix onto its upper one.
@@ -241,6 +252,21 @@ pub fn cholesky_regularised(a: ArrayView2<f64>) -> Option<(Array2<f64>, f64)> {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn lower_triangles_add_and_the_upper_is_left_alone() {
+        let n = 130;
+        let mut a = Array2::from_shape_fn((n, n), |(i, j)| (i * n + j) as f64);
+        let b = Array2::from_shape_fn((n, n), |(i, j)| 0.5 + (i + 2 * j) as f64);
+        let before = a.clone();
+        add_lower_parallel(&mut a, &b);
+        for i in 0..n {
+            for j in 0..n {
+                let want = before[[i, j]] + if j <= i { b[[i, j]] } else { 0.0 };
+                assert_eq!(a[[i, j]], want, "({i}, {j})");
+            }
+        }
+    }
 
     #[test]
     fn gemm_with_transposes() {

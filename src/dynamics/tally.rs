@@ -11,7 +11,7 @@ use super::pool::Pool;
 use super::population::{Estimate, Work};
 use super::response::{accumulate_member, LinearDynamics, ResponseWorkspace};
 use super::TIME_BLOCK;
-use crate::linalg::{add_assign_parallel, gemm_add_shaped, Shape};
+use crate::linalg::{add_lower_parallel, gemm_add_shaped, Shape};
 use crate::potential::Potential;
 
 /// Lanes whose forces are buffered before one matrix product adds them to M_C.
@@ -29,6 +29,8 @@ const SPARSE_FORCES: usize = 4;
 /// `block_sq[[o, a, b]]` is the same sum over stratum pairs of the products of those
 /// differences summed over the time blocks a and b ([`time_blocks`]): the covariance of
 /// block sums, from which the error of any average over whole blocks follows exactly.
+/// `m_c` and `m_r` hold their sums on and below the diagonal only (M_C is mirrored once
+/// per pass; M_R is causal), and only that part is added.
 pub struct Partial {
     pub one_time: Array2<f64>,
     pub one_time_sq: Array2<f64>,
@@ -59,9 +61,9 @@ impl Partial {
         self.one_time += &o.one_time;
         self.one_time_sq += &o.one_time_sq;
         self.block_sq += &o.block_sq;
-        add_assign_parallel(&mut self.m_c, &o.m_c);
+        add_lower_parallel(&mut self.m_c, &o.m_c);
         self.m_c_diag_sq += &o.m_c_diag_sq;
-        add_assign_parallel(&mut self.m_r, &o.m_r);
+        add_lower_parallel(&mut self.m_r, &o.m_r);
         self.samples.extend(o.samples.iter().cloned());
         self.work.response_flops += o.work.response_flops;
         self.work.response_seconds += o.work.response_seconds;
