@@ -248,10 +248,127 @@ pub fn cholesky_regularised(a: ArrayView2<f64>) -> Option<(Array2<f64>, f64)> {
     None
 }
 
+/// Eigenvalues of the leading block below this fraction of its largest one count as
+/// absent in [`complete_psd`]: the coupling along them is shrunk instead of being
+/// explained by an unbounded variance of the trailing points.
+const COMPLETION_FLOOR: f64 = 1e-4;
+
+/// Makes the symmetric matrix `a` positive semi-definite by changing its trailing block
+/// and its coupling to the leading one, given a positive semi-definite leading block
+/// A = a[..k, ..k], which is not changed. With A = Q Lambda Q^T and the coupling
+/// B = a[k.., ..k] written as P Q^T, the coupling along eigenvalue lambda_r is shrunk by
+/// sqrt(lambda_r / max(lambda_r, tau)) (tau = [`COMPLETION_FLOOR`] times the largest; a
+/// coupling along a zero eigenvalue, which no covariance allows, is dropped), which
+/// leaves B as it is wherever A can carry it; the trailing block C becomes E + S_+, where E
+/// = sum_r P_r P_r^T / max(lambda_r, tau) is the part of it the coupling explains and S_+
+/// is the rest, C - E, with its negative eigenvalues set to zero (the nearest positive
+/// semi-definite matrix in the Frobenius norm). The Schur complement of A is then S_+, so
+/// the whole is positive semi-definite. `None` (and `a` unchanged) when an entry is not
+/// finite.
+pub fn complete_psd(mut a: ArrayViewMut2<f64>, k: usize) -> Option<()> {
+    if a.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    let s = a.nrows() - k;
+    let lead = Mat::from_fn(k, k, |i, j| 0.5 * (a[[i, j]] + a[[j, i]]));
+    let evd = lead.self_adjoint_eigen(Side::Lower).ok()?;
+    let (q, lambda) = (evd.U(), evd.S().column_vector());
+    let top = (0..k).map(|r| lambda[r]).fold(0.0, f64::max);
+    let tau = COMPLETION_FLOOR * top;
+    let q = Array2::from_shape_fn((k, k), |(i, r)| q[(i, r)]);
+    // P = B Q: the coupling in A's eigenbasis, then shrunk.
+    let mut p = Array2::<f64>::zeros((s, k));
+    gemm_add(
+        p.view_mut(),
+        1.0,
+        a.slice(s![k.., ..k]),
+        false,
+        q.view(),
+        false,
+    );
+    for r in 0..k {
+        let l = lambda[r];
+        let shrink = if l > 0.0 {
+            (l / l.max(tau)).sqrt()
+        } else {
+            0.0
+        };
+        p.column_mut(r).mapv_inplace(|x| x * shrink);
+    }
+    let mut coupling = Array2::<f64>::zeros((s, k));
+    gemm_add(coupling.view_mut(), 1.0, p.view(), false, q.view(), true);
+    // E = P Lambda^{-1} P^T with the shrunk P: W = P Lambda^{-1/2}, E = W W^T.
+    for r in 0..k {
+        let l = lambda[r];
+        let scale = if l > 0.0 { 1.0 / l.sqrt() } else { 0.0 };
+        p.column_mut(r).mapv_inplace(|x| x * scale);
+    }
+    let mut explained = Array2::<f64>::zeros((s, s));
+    gemm_add(explained.view_mut(), 1.0, p.view(), false, p.view(), true);
+    let c = a.slice(s![k.., k..]);
+    let rest = Mat::from_fn(s, s, |i, j| {
+        0.5 * (c[[i, j]] + c[[j, i]]) - explained[[i, j]]
+    });
+    let evd = rest.self_adjoint_eigen(Side::Lower).ok()?;
+    let (u, d) = (evd.U(), evd.S().column_vector());
+    // S_+ = V V^T with V = U diag(sqrt(max(d, 0))).
+    let v = Array2::from_shape_fn((s, s), |(i, r)| u[(i, r)] * d[r].max(0.0).sqrt());
+    gemm_add(explained.view_mut(), 1.0, v.view(), false, v.view(), true);
+    a.slice_mut(s![k.., k..]).assign(&explained);
+    a.slice_mut(s![k.., ..k]).assign(&coupling);
+    a.slice_mut(s![..k, k..]).assign(&coupling.t());
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// The completion keeps the leading block, and the coupling where the leading block
+    /// carries it, leaves an already positive semi-definite matrix as it is (to rounding),
+    /// and makes an indefinite trailing block positive semi-definite; a coupling along a
+    /// zero eigenvalue of the leading block is dropped, not paid for with a huge variance.
+    #[test]
+    fn psd_completion_keeps_what_a_covariance_allows() {
+        let (n, k) = (12, 7);
+        let x = Array2::from_shape_fn((n, 5), |(i, j)| ((i * 3 + j * 7) % 11) as f64 - 5.0);
+        let mut a = Array2::zeros((n, n));
+        gemm_add(a.view_mut(), 1.0, x.view(), false, x.view(), true);
+        let psd = a.clone();
+        complete_psd(a.view_mut(), k).unwrap();
+        let scale = psd.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(a
+            .iter()
+            .zip(&psd)
+            .all(|(u, v)| (u - v).abs() < 1e-9 * scale));
+        // An indefinite trailing block: its diagonal lowered far below what B implies.
+        for i in k..n {
+            a[[i, i]] -= 30.0;
+        }
+        let before = a.clone();
+        complete_psd(a.view_mut(), k).unwrap();
+        // The leading block is kept exactly; the coupling, which A carries here (X has
+        // rank 5), to rounding.
+        assert_eq!(a.slice(s![..k, ..k]), before.slice(s![..k, ..k]));
+        let coupling = (&a.slice(s![k.., ..k]) - &before.slice(s![k.., ..k])).mapv(f64::abs);
+        assert!(coupling.iter().all(|&d| d < 1e-9 * scale));
+        assert_eq!(a.slice(s![..k, k..]), a.slice(s![k.., ..k]).t());
+        let m = Mat::from_fn(n, n, |i, j| a[[i, j]]);
+        let lowest = m.self_adjoint_eigenvalues(Side::Lower).unwrap()[0];
+        assert!(lowest > -1e-9 * scale, "lowest eigenvalue {lowest}");
+        let m = Mat::from_fn(n, n, |i, j| before[[i, j]]);
+        assert!(m.self_adjoint_eigenvalues(Side::Lower).unwrap()[0] < -1.0);
+        // Rank-2 leading block, coupled along a direction it does not have.
+        let mut b = Array2::<f64>::zeros((4, 4));
+        b[[0, 0]] = 1.0;
+        b[[1, 1]] = 2.0;
+        b[[3, 2]] = 0.5;
+        b[[2, 3]] = 0.5;
+        b[[3, 3]] = 1.0;
+        complete_psd(b.view_mut(), 3).unwrap();
+        assert_eq!((b[[3, 2]], b[[2, 3]], b[[3, 3]]), (0.0, 0.0, 1.0));
+    }
 
     #[test]
     fn lower_triangles_add_and_the_upper_is_left_alone() {

@@ -1,6 +1,7 @@
 //! The self-consistent kernels kappa(t), M_C(t, t') and M_R(t, s) (docs/equations.md (K1)-(K3), paper
 //! Eq. (19)) on the two-time grid, with the iteration's residual and damping.
 
+use crate::linalg::complete_psd;
 use ndarray::{s, Array1, Array2};
 
 /// Kernels on the full grid; only the leading window is meaningful during the iteration.
@@ -90,35 +91,37 @@ impl Kernels {
     }
 
     /// Fills the points [k, m) of a window grown from the leading `k` points (1 <= m - k <= k)
-    /// with an initial guess for the next pass, which re-estimates every new point.
-    /// kappa and M_R continue the last row along the diagonals: kappa(t_i) = kappa(t_{k-1}),
-    /// M_R(t_i, t_j) = M_R(t_{k-1}, t_{k-1} - (i - j)) (zero beyond the lags it knows),
-    /// exact for kernels that depend on the time difference only. M_C, which must stay a
-    /// covariance for the noise to be drawn from it, gets on the new points the block of the
-    /// last m - k points before them, M_C(t_i, t_j) = M_C(t_{i-s}, t_{j-s}) with s = m - k,
-    /// and no correlation with the old points: a principal block of a covariance beside it,
-    /// so positive semi-definite by construction (continued along the diagonals instead, as
-    /// kappa and M_R are, it need not be, and a noisy M_C was not even factorisable with a
-    /// diagonal shift).
+    /// with an initial guess for the next pass, which re-estimates every new point: all three
+    /// kernels continue the last row along the diagonals, kappa(t_i) = kappa(t_{k-1}),
+    /// K(t_i, t_j) = K(t_{k-1}, t_{k-1} - (i - j)) for K = M_R, M_C (zero beyond the lags it
+    /// knows), exact for kernels that depend on the time difference only. M_C must stay a
+    /// covariance for the noise to be drawn from it, and its continuation need not be one
+    /// (with a noisy population it was not even factorisable with a diagonal shift): its
+    /// block on the new points is then completed to a positive semi-definite matrix
+    /// ([`complete_psd`]: the part of the new points' covariance not explained by the old
+    /// points loses its negative eigenvalues), leaving the old points and their correlation
+    /// with the new ones as continued.
     pub fn continue_rows(&mut self, k: usize, m: usize) {
         assert!(
             k >= 1 && m > k && m - k <= k,
             "a window grows by at most its length"
         );
-        let (last, shift) = (k - 1, m - k);
+        let last = k - 1;
         let kappa = self.kappa[last];
         self.kappa.slice_mut(s![k..m]).fill(kappa);
         let r_row = self.m_r.row(last).to_owned();
+        let c_row = self.m_c.row(last).to_owned();
+        let lagged = |row: &Array1<f64>, lag: usize| row[last - lag.min(last)];
         for i in k..m {
             for j in 0..=i {
-                let lag = i - j;
-                self.m_r[[i, j]] = if lag <= last { r_row[last - lag] } else { 0.0 };
+                self.m_r[[i, j]] = lagged(&r_row, i - j);
+                let c = lagged(&c_row, i - j);
+                self.m_c[[i, j]] = c;
+                self.m_c[[j, i]] = c;
             }
         }
-        let block = self.m_c.slice(s![k - shift..k, k - shift..k]).to_owned();
-        self.m_c.slice_mut(s![..k, k..m]).fill(0.0);
-        self.m_c.slice_mut(s![k..m, ..k]).fill(0.0);
-        self.m_c.slice_mut(s![k..m, k..m]).assign(&block);
+        // Not finite (a diverging pass): left as it is, for the next factorisation to report.
+        let _ = complete_psd(self.m_c.slice_mut(s![..m, ..m]), k);
     }
 
     /// Damped update on the leading `n` points: self += damping (new - self).
@@ -156,9 +159,10 @@ mod tests {
         k
     }
 
-    /// The guess reproduces stationary kappa and M_R wherever the last row knows the lag
-    /// (zero M_R beyond), gives M_C on the new points the block of the points before them
-    /// and no correlation with the old ones, and leaves the prefix untouched.
+    /// The guess reproduces stationary kernels wherever the last row knows the lag and
+    /// holds the last known lag's value beyond it, leaves the prefix untouched, and keeps
+    /// M_C a covariance: here the continuation already is one, so the completion leaves it
+    /// (to rounding); a continuation that is none (a non-stationary old block) is made one.
     #[test]
     fn continued_rows_are_the_stationary_guess() {
         let (k, m) = (8, 15);
@@ -169,20 +173,43 @@ mod tests {
         for i in 0..m {
             assert_eq!(grown.kappa[i], exact.kappa[i]);
             for j in 0..m {
-                let old = i < k && j < k;
-                let r = if j <= i && (old || i - j < k) {
-                    exact.m_r[[i, j]]
+                let lag = i.abs_diff(j);
+                // The lag the guess reads: its own inside the old block or where the last row
+                // knows it, else the last row's longest.
+                let read = if (i < k && j < k) || lag < k {
+                    lag
                 } else {
-                    0.0
+                    k - 1
                 };
-                let c = if old || (i >= k && j >= k) {
-                    exact.m_c[[i, j]]
+                let (at, of) = if i >= j {
+                    (k - 1, k - 1 - read)
                 } else {
-                    0.0
+                    (k - 1 - read, k - 1)
                 };
+                let (at, of) = if i < k && j < k { (i, j) } else { (at, of) };
+                let r = if j <= i { exact.m_r[[at, of]] } else { 0.0 };
                 assert_eq!(grown.m_r[[i, j]], r, "M_R({i}, {j})");
-                assert_eq!(grown.m_c[[i, j]], c, "M_C({i}, {j})");
+                let c = exact.m_c[[at, of]];
+                if i < k && j < k {
+                    assert_eq!(grown.m_c[[i, j]], c, "M_C({i}, {j})");
+                } else {
+                    assert!((grown.m_c[[i, j]] - c).abs() < 1e-12, "M_C({i}, {j})");
+                }
             }
         }
+        // A continuation that is no covariance: a non-stationary old block X X^T.
+        let x = Array2::from_shape_fn((k, 3), |(i, j)| ((i * 5 + j * 3) % 7) as f64 - 3.0);
+        let mut moving = Kernels::zeros(m);
+        let block = x.dot(&x.t());
+        moving.m_c.slice_mut(s![..k, ..k]).assign(&block);
+        moving.continue_rows(k, m);
+        let lagged = |i: usize, j: usize| block[[k - 1, k - 1 - i.abs_diff(j).min(k - 1)]];
+        assert_eq!(moving.m_c.slice(s![..k, ..k]), block);
+        let changed = (k..m).any(|i| (k..m).any(|j| moving.m_c[[i, j]] != lagged(i, j)));
+        assert!(changed, "the continuation itself is no covariance here");
+        let lowest = faer::Mat::from_fn(m, m, |i, j| moving.m_c[[i, j]])
+            .self_adjoint_eigenvalues(faer::Side::Lower)
+            .unwrap()[0];
+        assert!(lowest > -1e-9, "lowest eigenvalue {lowest}");
     }
 }
