@@ -71,6 +71,34 @@ fn flow_writes_one_point_per_rate() {
         assert!(v.iter().all(|x| x.is_finite()), "{name}: {v:?}");
     }
     assert!(read(&path, "flow/stress_se").iter().all(|&s| s > 0.0));
+    // Every seed's own values, rate by rate: their mean and scatter are the seeds' columns,
+    // and seed 0 is the point's own run.
+    assert_eq!(read(&path, "seed"), vec![0.0, 1.0]);
+    let per_seed = read(&path, "seeds/stress");
+    assert_eq!(per_seed.len(), 4);
+    for (r, (&mean, &own)) in read(&path, "flow/stress_over_seeds")
+        .iter()
+        .zip(&read(&path, "flow/stress"))
+        .enumerate()
+    {
+        let (a, b) = (per_seed[2 * r], per_seed[2 * r + 1]);
+        assert!(
+            (mean - 0.5 * (a + b)).abs() <= 1e-15 * mean.abs().max(1e-300),
+            "rate {r}"
+        );
+        assert_eq!(a, own, "rate {r}: seed 0 is the point's run");
+    }
+    for name in [
+        "seeds/stress_controlled",
+        "seeds/stress_linear",
+        "seeds/eta_green_kubo",
+    ] {
+        let v = read(&path, name);
+        assert!(
+            v.len() == 4 && v.iter().all(|x| x.is_finite()),
+            "{name}: {v:?}"
+        );
+    }
     // The controlled stress is the seeds' mean of stress minus control; seed 0's control
     // and linear response are stored as transients.
     let control = read(&path, "startup/stress_control");

@@ -183,6 +183,53 @@ pub fn write_flow(
         "linear-response stress F beta sum_j dgamma_j M_C0(t, t_j) of the start-up from the \
          controls' kernels (docs/equations.md (L1)), averaged over the window and the seeds",
     )?;
+    // Every seed's own values, rate by rate (seed 0 is the point's own run).
+    let seeds = config.flow.seeds;
+    w.dimension_scale(
+        "seed",
+        Array1::from_shape_fn(seeds, |k| k as f64).view(),
+        "1",
+        "index k of the independent seed (population.seed + k)",
+    )?;
+    let per_seed = |name: &str, f: &dyn Fn(&FlowPoint) -> &[f64], units: &str, desc: &str| {
+        let v = Array2::from_shape_fn((points.len(), seeds), |(r, k)| {
+            f(&points[r]).get(k).copied().unwrap_or(f64::NAN)
+        });
+        w.write_2d(
+            &format!("seeds/{name}"),
+            v.view(),
+            ["rate", "seed"],
+            units,
+            desc,
+        )
+    };
+    per_seed(
+        "stress",
+        &|p| &p.seeds.plain,
+        "eps",
+        "steady stress of each seed's start-up (flow/stress_over_seeds is their mean)",
+    )?;
+    if config.flow.control {
+        per_seed(
+            "stress_controlled",
+            &|p| &p.seeds.controlled,
+            "eps",
+            "each seed's steady stress minus its control's (flow/stress_controlled is their \
+             mean)",
+        )?;
+        per_seed(
+            "stress_linear",
+            &|p| &p.seeds.linear,
+            "eps",
+            "each seed's linear-response stress from its control's kernels, over the window",
+        )?;
+        per_seed(
+            "eta_green_kubo",
+            &|p| &p.seeds.eta_green_kubo,
+            "zeta_hat",
+            "each seed's truncated Green-Kubo viscosity beta int M_C0 of its control",
+        )?;
+    }
     let tol = config.flow.drift_tolerance;
     per_rate(
         "steady",
