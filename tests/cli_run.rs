@@ -278,3 +278,52 @@ fn a_noise_dominated_run_is_flagged() {
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("noise floor"));
 }
+
+/// A run whose M_C(t,t) rests on few member families says so (one family above 5% of it:
+/// here 50 members), even with --quiet; the same run with 20000 members does not.
+#[test]
+fn a_run_resting_on_few_members_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        GOOD.replace("size = 1000", "size = 50"),
+    )
+    .unwrap();
+    let out = dmfe(dir.path(), &["run", "c.toml", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: one member family carries") && err.contains("population.size"),
+        "{err}"
+    );
+    let f = hdf5::File::open(dir.path().join("out.h5")).unwrap();
+    let share = f
+        .dataset("kernels/m_c_diag_heaviest")
+        .unwrap()
+        .read_raw::<f64>()
+        .unwrap();
+    let families = f
+        .dataset("kernels/m_c_diag_families")
+        .unwrap()
+        .read_raw::<f64>()
+        .unwrap();
+    assert!(share.iter().all(|&s| (0.0..=1.0).contains(&s)), "{share:?}");
+    assert!(families.iter().all(|&n| n <= 50.0), "{families:?}");
+    assert!(share
+        .iter()
+        .zip(&families)
+        .all(|(&s, &n)| n == 0.0 || s >= 1.0 / n - 1e-12));
+    let out = dmfe(
+        dir.path(),
+        &[
+            "run",
+            "c.toml",
+            "--quiet",
+            "-o",
+            "big.h5",
+            "--set",
+            "population.size=20000",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("member family"));
+}

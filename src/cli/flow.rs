@@ -81,7 +81,12 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
             solve_from(&problem, &spec, state, observers, ranks)
         });
         progress.finish();
-        Ok((problem, solution?, clock.elapsed().as_secs_f64()))
+        let solution = solution?;
+        if root {
+            let seed = problem.population.seed;
+            super::run::warn_if_heavy(&solution, &problem.grid, &format!(" ({what}, seed {seed})"));
+        }
+        Ok((problem, solution, clock.elapsed().as_secs_f64()))
     };
     // One rate, all its seeds (and controls): the point of seed 0 and its problem.
     let solve_rate = |rate: f64| -> Result<(FlowPoint, dmfe::dynamics::Problem)> {

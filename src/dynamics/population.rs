@@ -83,6 +83,13 @@ pub struct Averages {
     pub kappa_se: Array1<f64>,
     /// Standard error of M_C(t, t).
     pub m_c_diag_se: Array1<f64>,
+    /// The share of M_C(t, t) carried by its heaviest member family (a member and its
+    /// copies); 0 where M_C(t, t) is 0. Of order one over the families in contact when the
+    /// weights are light-tailed; a share that does not fall with N means errors resting on a
+    /// few heavy members.
+    pub m_c_diag_heaviest: Array1<f64>,
+    /// The number of member families contributing to M_C(t, t): in contact at t.
+    pub m_c_diag_families: Array1<f64>,
     /// The stress sigma(t)/(d rho), work conjugate of the strain (see [`super::observables`]).
     pub stress: Estimate,
     /// The convected stress of paper Eq. (24), sigma + gamma P_c.
@@ -115,6 +122,16 @@ pub struct Work {
 }
 
 impl Averages {
+    /// The largest share of M_C(t, t) that one member family carries, and the point t
+    /// where it does (None without points).
+    pub fn heaviest_family(&self) -> Option<(f64, usize)> {
+        self.m_c_diag_heaviest
+            .iter()
+            .enumerate()
+            .map(|(t, &share)| (share, t))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    }
+
     /// The relative Monte-Carlo noise floor of the kernels: the largest standard error of
     /// kappa(t) and M_C(t, t) relative to the sup norm of that kernel.
     pub fn noise_floor(&self) -> f64 {
@@ -339,6 +356,14 @@ fn finish(mut total: Partial, inputs: &PassInputs) -> Averages {
         .slice_mut(s![..n, ..n])
         .assign(&(&total.m_r / count));
     let m_c_diag_se = total.m_c_diag_sq.mapv(|q| q.sqrt() / count);
+    let m_c_diag_heaviest = Array1::from_shape_fn(n, |t| {
+        let sum = total.m_c[[t, t]];
+        if sum > 0.0 {
+            total.m_c_diag_max[t] / sum
+        } else {
+            0.0
+        }
+    });
     let mut samples = Array2::zeros((n, inputs.sample_indices.len()));
     let mut sorted = std::mem::take(&mut total.samples);
     sorted.sort_by_key(|(i, _)| *i);
@@ -349,6 +374,8 @@ fn finish(mut total: Partial, inputs: &PassInputs) -> Averages {
         kernels,
         kappa_se: kappa.se,
         m_c_diag_se,
+        m_c_diag_heaviest,
+        m_c_diag_families: total.m_c_diag_count.clone(),
         stress: total.estimate(Observable::Stress, count),
         stress_convected: total.estimate(Observable::StressConvected, count),
         pressure: total.estimate(Observable::Pressure, count),

@@ -400,6 +400,8 @@ impl OutputFile {
             kernels: kernels.clone(),
             kappa_se: or0("kernels/kappa_se"),
             m_c_diag_se: or0("kernels/m_c_diag_se"),
+            m_c_diag_heaviest: or0("kernels/m_c_diag_heaviest"),
+            m_c_diag_families: or0("kernels/m_c_diag_families"),
             stress: est("stress"),
             stress_convected: est("stress_convected"),
             pressure: est("pressure"),

@@ -177,6 +177,21 @@ pub fn write_run(
         "eps^2",
         "standard error of the diagonal M_C(t,t) (last population pass)",
     )?;
+    one(
+        "kernels/m_c_diag_heaviest",
+        av.m_c_diag_heaviest.view(),
+        "1",
+        "share of M_C(t,t) carried by the heaviest member family (a member and its copies; \
+         last population pass): about one over the families in contact when the weights are \
+         light-tailed",
+    )?;
+    one(
+        "kernels/m_c_diag_families",
+        av.m_c_diag_families.view(),
+        "1",
+        "number of member families contributing to M_C(t,t) (in contact at t; last \
+         population pass)",
+    )?;
     w.write_2d(
         "kernels/m_c",
         k.m_c.view(),
