@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::dmfe;
+use common::{dmfe, read};
 
 /// A small liquid flow curve: N = 1024 on t <= 4 (40 steps), `driving` and `flow` appended.
 fn config(driving: &str, flow: &str) -> String {
@@ -12,11 +12,6 @@ fn config(driving: &str, flow: &str) -> String {
          [driving]\n{driving}\n[grid]\nt_max = 4.0\nsteps = 40\n[population]\nsize = 1024\n\
          seed = 2\n[output]\npath = \"out.h5\"\n[flow]\n{flow}\n"
     )
-}
-
-fn read(path: &std::path::Path, name: &str) -> Vec<f64> {
-    let f = hdf5::File::open(path).unwrap();
-    f.dataset(name).unwrap().read_raw::<f64>().unwrap()
 }
 
 fn flow(dir: &std::path::Path, text: &str, out: &str) {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::dmfe;
+use common::{dmfe, read};
 use std::path::Path;
 
 const GOOD: &str = "[model]\nphi_hat = 2.0\nT = 0.5\nT0 = 0.5\n[potential]\nkind = \"harmonic\"\n\
@@ -248,35 +248,36 @@ fn a_run_that_cannot_fit_is_refused_before_solving() {
     assert!(!dir.path().join("out.h5").exists());
 }
 
+/// Runs `GOOD` with `size` members and then with 20000, both with --quiet (the second
+/// into `big.h5`), in `dir`; returns the two runs' standard error streams. The first must
+/// succeed.
+fn warnings_at(dir: &Path, size: usize) -> (String, String) {
+    std::fs::write(
+        dir.join("c.toml"),
+        GOOD.replace("size = 1000", &format!("size = {size}")),
+    )
+    .unwrap();
+    let out = dmfe(dir, &["run", "c.toml", "--quiet"]);
+    let small = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{small}");
+    let args = ["run", "c.toml", "--quiet", "-o", "big.h5"];
+    let out = dmfe(
+        dir,
+        &[&args[..], &["--set", "population.size=20000"]].concat(),
+    );
+    (small, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// A run that converges onto its own noise says so, even with --quiet, and names the key.
 #[test]
 fn a_noise_dominated_run_is_flagged() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("c.toml"),
-        GOOD.replace("size = 1000", "size = 2"),
-    )
-    .unwrap();
-    let out = dmfe(dir.path(), &["run", "c.toml", "--quiet"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let (err, big) = warnings_at(dir.path(), 2);
     assert!(
         err.contains("warning: the Monte-Carlo noise floor") && err.contains("population.size"),
         "{err}"
     );
-    let out = dmfe(
-        dir.path(),
-        &[
-            "run",
-            "c.toml",
-            "--quiet",
-            "-o",
-            "big.h5",
-            "--set",
-            "population.size=20000",
-        ],
-    );
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("noise floor"));
+    assert!(!big.contains("noise floor"));
 }
 
 /// A run whose M_C(t,t) rests on few member families says so (one family above 5% of it:
@@ -284,46 +285,19 @@ fn a_noise_dominated_run_is_flagged() {
 #[test]
 fn a_run_resting_on_few_members_is_flagged() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("c.toml"),
-        GOOD.replace("size = 1000", "size = 50"),
-    )
-    .unwrap();
-    let out = dmfe(dir.path(), &["run", "c.toml", "--quiet"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let (err, big) = warnings_at(dir.path(), 50);
     assert!(
         err.contains("warning: one member family carries") && err.contains("population.size"),
         "{err}"
     );
-    let f = hdf5::File::open(dir.path().join("out.h5")).unwrap();
-    let share = f
-        .dataset("kernels/m_c_diag_heaviest")
-        .unwrap()
-        .read_raw::<f64>()
-        .unwrap();
-    let families = f
-        .dataset("kernels/m_c_diag_families")
-        .unwrap()
-        .read_raw::<f64>()
-        .unwrap();
+    let out = dir.path().join("out.h5");
+    let share = read(&out, "kernels/m_c_diag_heaviest");
+    let families = read(&out, "kernels/m_c_diag_families");
     assert!(share.iter().all(|&s| (0.0..=1.0).contains(&s)), "{share:?}");
     assert!(families.iter().all(|&n| n <= 50.0), "{families:?}");
     assert!(share
         .iter()
         .zip(&families)
         .all(|(&s, &n)| n == 0.0 || s >= 1.0 / n - 1e-12));
-    let out = dmfe(
-        dir.path(),
-        &[
-            "run",
-            "c.toml",
-            "--quiet",
-            "-o",
-            "big.h5",
-            "--set",
-            "population.size=20000",
-        ],
-    );
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("member family"));
+    assert!(!big.contains("member family"));
 }

@@ -93,8 +93,9 @@ impl Kernels {
     /// Fills the points [k, m) of a window grown from the leading `k` points (1 <= m - k <= k)
     /// with an initial guess for the next pass, which re-estimates every new point: all three
     /// kernels continue the last row along the diagonals, kappa(t_i) = kappa(t_{k-1}),
-    /// K(t_i, t_j) = K(t_{k-1}, t_{k-1} - (i - j)) for K = M_R, M_C (zero beyond the lags it
-    /// knows), exact for kernels that depend on the time difference only. M_C must stay a
+    /// K(t_i, t_j) = K(t_{k-1}, t_{k-1} - (i - j)) for K = M_R, M_C (a lag longer than the
+    /// last row knows holds its longest, K(t_{k-1}, t_0)), exact for kernels that depend on
+    /// the time difference only. M_C must stay a
     /// covariance for the noise to be drawn from it, and its continuation need not be one
     /// (with a noisy population it was not even factorisable with a diagonal shift): its
     /// block on the new points is then completed to a positive semi-definite matrix

@@ -375,7 +375,7 @@ fn finish(mut total: Partial, inputs: &PassInputs) -> Averages {
         kappa_se: kappa.se,
         m_c_diag_se,
         m_c_diag_heaviest,
-        m_c_diag_families: total.m_c_diag_count.clone(),
+        m_c_diag_families: std::mem::take(&mut total.m_c_diag_families),
         stress: total.estimate(Observable::Stress, count),
         stress_convected: total.estimate(Observable::StressConvected, count),
         pressure: total.estimate(Observable::Pressure, count),

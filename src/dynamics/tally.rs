@@ -31,7 +31,7 @@ const SPARSE_FORCES: usize = 4;
 /// block sums, from which the error of any average over whole blocks follows exactly.
 /// `m_c_diag_max[t]` is the largest single family's sum of w v'^2 at t, the heaviest
 /// contribution to M_C(t,t) (a maximum over families: it does not depend on the order in
-/// which blocks or ranks are combined), and `m_c_diag_count[t]` the number of families
+/// which blocks or ranks are combined), and `m_c_diag_families[t]` the number of families
 /// contributing to it (in contact at t).
 /// `m_c` and `m_r` hold their sums on and below the diagonal only (M_C is mirrored once
 /// per pass; M_R is causal), and only that part is added.
@@ -42,7 +42,7 @@ pub struct Partial {
     pub m_c: Array2<f64>,
     pub m_c_diag_sq: Array1<f64>,
     pub m_c_diag_max: Array1<f64>,
-    pub m_c_diag_count: Array1<f64>,
+    pub m_c_diag_families: Array1<f64>,
     pub m_r: Array2<f64>,
     pub samples: Vec<(usize, Vec<f64>)>,
     pub work: Work,
@@ -58,7 +58,7 @@ impl Partial {
             m_c: Array2::zeros((n, n)),
             m_c_diag_sq: Array1::zeros(n),
             m_c_diag_max: Array1::zeros(n),
-            m_c_diag_count: Array1::zeros(n),
+            m_c_diag_families: Array1::zeros(n),
             m_r: Array2::zeros((n, n)),
             samples: Vec::new(),
             work: Work::default(),
@@ -73,7 +73,7 @@ impl Partial {
         self.m_c_diag_sq += &o.m_c_diag_sq;
         self.m_c_diag_max
             .zip_mut_with(&o.m_c_diag_max, |a, &b| *a = a.max(b));
-        self.m_c_diag_count += &o.m_c_diag_count;
+        self.m_c_diag_families += &o.m_c_diag_families;
         add_lower_parallel(&mut self.m_r, &o.m_r);
         self.samples.extend(o.samples.iter().cloned());
         self.work.response_flops += o.work.response_flops;
@@ -100,7 +100,7 @@ impl Partial {
     }
 
     /// The sums as one flat message (for the ranks of a run, [`crate::ranks`]):
-    /// one_time, one_time_sq, m_c, block_sq, m_c_diag_sq, m_c_diag_max, m_c_diag_count, m_r,
+    /// one_time, one_time_sq, m_c, block_sq, m_c_diag_sq, m_c_diag_max, m_c_diag_families, m_r,
     /// the work counters, then the samples
     /// (their number, and each one's member index followed by its n values). Every count
     /// is far below 2^53, so it is exact as an f64.
@@ -115,7 +115,7 @@ impl Partial {
         .chain(self.block_sq.iter().copied())
         .chain(self.m_c_diag_sq.iter().copied())
         .chain(self.m_c_diag_max.iter().copied())
-        .chain(self.m_c_diag_count.iter().copied())
+        .chain(self.m_c_diag_families.iter().copied())
         .chain(self.m_r.iter().copied())
         .collect();
         let w = &self.work;
@@ -154,7 +154,7 @@ impl Partial {
             .expect("message of the right length");
         let m_c_diag_sq = Array1::from(take(n));
         let m_c_diag_max = Array1::from(take(n));
-        let m_c_diag_count = Array1::from(take(n));
+        let m_c_diag_families = Array1::from(take(n));
         let m_r = matrix(take(n * n), n);
         let c = take(6);
         let work = Work {
@@ -177,7 +177,7 @@ impl Partial {
             m_c,
             m_c_diag_sq,
             m_c_diag_max,
-            m_c_diag_count,
+            m_c_diag_families,
             m_r,
             samples,
             work,
@@ -386,7 +386,7 @@ impl<'a> Tally<'a> {
             m_c: self.m_c,
             m_c_diag_sq: Array1::zeros(n),
             m_c_diag_max: Array1::zeros(n),
-            m_c_diag_count: Array1::zeros(n),
+            m_c_diag_families: Array1::zeros(n),
             m_r: self.m_r,
             samples: Vec::new(),
             work: self.work,
@@ -396,7 +396,7 @@ impl<'a> Tally<'a> {
             part.one_time += &family;
             let diag = self.family_diag.row(b);
             part.m_c_diag_max.zip_mut_with(&diag, |a, &x| *a = a.max(x));
-            part.m_c_diag_count
+            part.m_c_diag_families
                 .zip_mut_with(&diag, |c, &x| *c += f64::from(u8::from(x > 0.0)));
             if id % 2 == 1 && b > 0 {
                 let d = &family - &self.family.index_axis(Axis(0), b - 1);
@@ -427,15 +427,15 @@ mod tests {
     fn heaviest_family_and_contacts_combine() {
         let (mut a, mut b) = (Partial::zeros(3), Partial::zeros(3));
         a.m_c_diag_max = Array1::from(vec![1.0, 5.0, 0.0]);
-        a.m_c_diag_count = Array1::from(vec![2.0, 1.0, 0.0]);
+        a.m_c_diag_families = Array1::from(vec![2.0, 1.0, 0.0]);
         b.m_c_diag_max = Array1::from(vec![3.0, 2.0, 0.5]);
-        b.m_c_diag_count = Array1::from(vec![1.0, 4.0, 1.0]);
+        b.m_c_diag_families = Array1::from(vec![1.0, 4.0, 1.0]);
         let mut ab = Partial::from_message(3, &a.to_message());
         ab.add(&b);
         b.add(&a);
         for p in [&ab, &b] {
             assert_eq!(p.m_c_diag_max, Array1::from(vec![3.0, 5.0, 0.5]));
-            assert_eq!(p.m_c_diag_count, Array1::from(vec![3.0, 5.0, 1.0]));
+            assert_eq!(p.m_c_diag_families, Array1::from(vec![3.0, 5.0, 1.0]));
         }
     }
 

@@ -42,6 +42,12 @@ pub fn mean_se(x: &[f64]) -> (f64, f64) {
     dmfe::flow::Seeds::mean_se(x)
 }
 
+/// The values of dataset `name` of the HDF5 file at `path`, flattened.
+pub fn read(path: &Path, name: &str) -> Vec<f64> {
+    let f = hdf5::File::open(path).unwrap();
+    f.dataset(name).unwrap().read_raw::<f64>().unwrap()
+}
+
 /// Runs the `dmfe` binary in `dir` with `args` and returns its output.
 pub fn dmfe(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dmfe"))
