@@ -5,10 +5,8 @@
 
 mod common;
 
-use dmfe::dynamics::particle::solve_particle;
-use dmfe::dynamics::population::{average, Averages, PassControl};
-use dmfe::dynamics::Kernels;
-use dmfe::linalg::cholesky_regularised;
+use common::fixed::{self, Inputs};
+use dmfe::dynamics::population::Averages;
 
 const STEPS: usize = 80;
 const SEEDS: u64 = 8;
@@ -30,58 +28,8 @@ fn config(splitting: bool, seed: u64, sheared: bool) -> String {
     )
 }
 
-/// Fixed input kernels (not self-consistent: both populations see the same ones).
-#[derive(Clone, Copy)]
-enum Inputs {
-    /// kappa = 0.6 exceeds int M_R = 0.15: the particle is caged, members stay near contact
-    /// and the plain population is reliable, so it checks the split one.
-    Cage,
-    /// kappa = beta M_C(0), M_C = 0.3 e^{-2 tau} and M_R = -beta dM_C/dtau obey the equilibrium
-    /// identities and kappa = int M_R leaves the particle diffusing: members drift away from
-    /// contact as in a liquid, where splitting is needed.
-    Liquid,
-}
-
-/// The kernels on a grid of step `dt`; M_R's diagonal is the part of the response inside
-/// the step onto t_k in the discrete scheme (half the limit M_R(t, t^-), docs/equations.md
-/// (N4)).
-fn kernels(inputs: Inputs, n: usize, dt: f64) -> Kernels {
-    let (c0, c_rate, r0, r_rate) = match inputs {
-        Inputs::Cage => (0.3, 1.0, 0.3, 2.0),
-        Inputs::Liquid => (0.3, 2.0, 1.2, 2.0),
-    };
-    let mut k = Kernels::zeros(n);
-    for i in 0..n {
-        k.kappa[i] = 0.6;
-        for j in 0..n {
-            let lag = i.abs_diff(j) as f64 * dt;
-            k.m_c[[i, j]] = c0 * (-c_rate * lag).exp();
-            if j < i {
-                k.m_r[[i, j]] = r0 * (-r_rate * lag).exp();
-            } else if j == i {
-                k.m_r[[i, j]] = 0.5 * r0;
-            }
-        }
-    }
-    k
-}
-
 fn pass(inputs: Inputs, splitting: bool, seed: u64, sheared: bool) -> Averages {
-    let (problem, _) = common::problem(&config(splitting, seed, sheared));
-    let n = problem.grid.len();
-    let k = kernels(inputs, n, problem.grid.dt);
-    let particle = solve_particle(&problem.model, &problem.grid, &k, n);
-    let (chol, _) = cholesky_regularised(k.m_c.view()).expect("a covariance");
-    average(
-        &problem,
-        &k,
-        particle.delta_r.as_slice().unwrap(),
-        chol.view(),
-        n,
-        0,
-        PassControl::alone(),
-    )
-    .unwrap()
+    fixed::pass(&config(splitting, seed, sheared), inputs)
 }
 
 /// The statistics compared: energy and kappa early and late, M_C on and off the diagonal,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod fixed;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
