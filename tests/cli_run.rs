@@ -48,6 +48,17 @@ fn bad_inputs_are_refused_with_the_key() {
     bad(&GOOD.replace("t_max = 0.5", "t_max = -2.0"), "grid.t_max");
     bad(&GOOD.replace("size = 1000", "size = 1"), "population.size");
     bad(
+        &GOOD.replace("size = 1000", "size = 1001\nantithetic = true"),
+        "population.size",
+    );
+    bad(
+        &GOOD.replace(
+            "size = 1000",
+            "size = 1000\nantithetic = true\nstrain_reach = 1.0",
+        ),
+        "population.antithetic",
+    );
+    bad(
         &GOOD.replace("eps = 1.0", "eps = 1.0\nepsilon = 2.0"),
         "potential",
     );

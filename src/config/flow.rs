@@ -132,13 +132,14 @@ impl FlowConfig {
     /// `[population]` as given when it sets `strain_reach`, or when the strain is at most
     /// [`AFFINE_FROM`]; beyond, the affine proposal reaching `strain` (docs/equations.md,
     /// "Affine proposal": with the gap proposal the members in contact thin out as
-    /// 1/gamma^2).
+    /// 1/gamma^2), without antithetic pairs (they need the gap proposal).
     fn sampling(&self, strain: f64, seed: usize) -> PopulationSection {
         let p = &self.population;
         let affine = p.strain_reach.is_none() && strain > AFFINE_FROM;
         PopulationSection {
             seed: p.seed + seed as u64,
             strain_reach: if affine { Some(strain) } else { p.strain_reach },
+            antithetic: p.antithetic && !affine,
             ..p.clone()
         }
     }

@@ -109,6 +109,11 @@ pub struct PopulationSection {
     /// Most running lanes (members and copies) per member, >= 1.
     #[serde(default = "default_lanes_per_member")]
     pub lanes_per_member: usize,
+    /// Antithetic pairs: members 2k and 2k + 1 mirror each other (c_u -> -c_u), so the
+    /// part of the stress odd in the strain cancels pair by pair (gap proposal only; size
+    /// even).
+    #[serde(default)]
+    pub antithetic: bool,
 }
 
 /// `[solver]`: the Eissfeller-Opper iteration.
@@ -412,6 +417,11 @@ impl RunConfig {
                 format!("must be >= 0, got {g}")
             })?;
         }
+        if p.antithetic {
+            check(p.size.is_multiple_of(2), "population.size", || {
+                format!("must be even with population.antithetic, got {}", p.size)
+            })?;
+        }
         check(p.split_ratio > 1.0, "population.split_ratio", || {
             format!("must be > 1, got {}", p.split_ratio)
         })?;
@@ -478,7 +488,8 @@ impl RunConfig {
                 ratio: p.split_ratio,
                 lanes_per_member: p.lanes_per_member,
             }),
-        )?;
+        )?
+        .with_antithetic(p.antithetic)?;
         let solver = SolverSpec {
             damping: s.damping,
             tolerance: s.tolerance,

@@ -221,8 +221,8 @@ pub struct BatchSums {
 }
 
 /// [`average`], also returning the kernel sums of `batches` batches of the population
-/// (member i belongs to batch i mod `batches`, so every batch is a systematic subsample of
-/// all the h0 strata), for jackknife errors of what the kernels determine. With `batches`
+/// (sampling unit i, a member or an antithetic pair, belongs to batch i mod `batches`, so
+/// every batch is a systematic subsample of all the h0 strata), for jackknife errors of what the kernels determine. With `batches`
 /// = 1 no batch sums are kept and the pass is the ordinary one. The batched pass is for
 /// kernel sums only: its stratum-pair errors and its block order differ from the
 /// ordinary pass.
@@ -252,12 +252,14 @@ pub fn average_batched(
         pool: Pool::default(),
     };
     let size = problem.population.size;
+    let unit = problem.population.unit();
     let mut total = None;
     let mut batch = Vec::new();
-    // Batch b holds the members b, b + B, b + 2B, ...: every batch spans all h0 strata.
+    // Batch b holds the sampling units (members, or antithetic pairs) b, b + B, b + 2B, ...:
+    // every batch spans all h0 strata, and a block never splits a unit.
     let stride = batches.max(1);
     for b in 0..stride {
-        let count = size.saturating_sub(b).div_ceil(stride);
+        let count = unit * size.div_ceil(unit).saturating_sub(b).div_ceil(stride);
         let blocks = count.div_ceil(BLOCK);
         let wave = |w: usize| -> Result<Partial> {
             let parts: Vec<Result<Partial>> = (w * WAVE..((w + 1) * WAVE).min(blocks))
@@ -265,7 +267,7 @@ pub fn average_batched(
                 .map(|k| {
                     // Block k of the batch: at most BLOCK members, memory independent of N.
                     let ids: Vec<usize> = (k * BLOCK..((k + 1) * BLOCK).min(count))
-                        .map(|j| b + j * stride)
+                        .map(|j| (b + j / unit * stride) * unit + j % unit)
                         .collect();
                     block(&inputs, &ids)
                 })
@@ -402,7 +404,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     let mut whites = Vec::with_capacity(nb);
     let mut z = inp.pool.matrix((nb, n));
     for (b, &i) in ids.iter().enumerate() {
-        let mut rng = member_rng(seed, i);
+        let mut rng = member_rng(seed, pb.population.stream(i));
         members.push(pb.population.draw(model, i, &mut rng));
         let mut w = vec![0.0; n];
         for t in 0..n {
@@ -434,7 +436,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                 w,
                 x.row(b).to_vec(),
                 z.row(b).to_vec(),
-                lane_rng(seed, ids[b], 0),
+                lane_rng(seed, pb.population.stream(ids[b]), 0),
                 inp.sample_indices.contains(&ids[b]),
             )
         })
@@ -589,33 +591,57 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         Some(rule) => {
             // Weight windows at t (docs/equations.md, "Importance splitting"); a dropped
             // lane is tallied now and leaves the block (a sample keeps running as a tracer).
-            // The range is fixed first: copies made at t are not decided again at t.
+            // The range is fixed first: copies made at t are not decided again at t. The
+            // twins of an antithetic pair (adjacent lanes: the pair's members, then each
+            // copy of the first followed by the same copy of the second) are decided
+            // together, on the geometric mean of their targets, with one draw of their
+            // shared stream, so they split, survive and drop alike and stay adjacent.
+            let twins = pb.population.unit();
             let mut weight_windows = |lanes: &mut Vec<Lane>, t: usize, tally: &mut Tally| {
-                for l in 0..lanes.len() {
-                    let room = lane_cap.saturating_sub(lanes.len());
-                    let lane = &mut lanes[l];
-                    if lane.weight == 0.0 {
+                let end = lanes.len();
+                for l in (0..end).step_by(twins) {
+                    let room = lane_cap.saturating_sub(lanes.len()) / twins;
+                    let weight = lanes[l].weight;
+                    if weight == 0.0 {
                         continue;
                     }
-                    let ahead = approach.get(lane.member).map_or(0.0, |a| a[t]);
-                    let target = pb.population.target_weight(model, lane.h[t] - ahead);
-                    let u: f64 = lane.rng.random();
-                    match rule.decide(lane.weight, target, u, room) {
+                    let (mut target, mut u) = (1.0, 0.0);
+                    for lane in &mut lanes[l..l + twins] {
+                        let ahead = approach.get(lane.member).map_or(0.0, |a| a[t]);
+                        target *= pb.population.target_weight(model, lane.h[t] - ahead);
+                        u = lane.rng.random();
+                    }
+                    if twins == 2 {
+                        target = target.sqrt();
+                    }
+                    match rule.decide(weight, target, u, room) {
                         Decision::Keep => {}
-                        Decision::Survive(w) => lane.weight = w,
+                        Decision::Survive(w) => {
+                            for lane in &mut lanes[l..l + twins] {
+                                lane.weight = w;
+                            }
+                        }
                         Decision::Drop => {
-                            lane.drop_after(t);
-                            tally.add(lane);
+                            for lane in &mut lanes[l..l + twins] {
+                                lane.drop_after(t);
+                                tally.add(lane);
+                            }
                         }
                         Decision::Split(k) => {
-                            let w = lane.weight / k as f64;
-                            lane.weight = w;
-                            let b = lane.member;
+                            let w = weight / k as f64;
+                            for lane in &mut lanes[l..l + twins] {
+                                lane.weight = w;
+                            }
                             for _ in 1..k {
-                                copies[b] += 1;
-                                let rng = lane_rng(seed, ids[b], copies[b]);
-                                let copy = lanes[l].copy_at(t, copies[b], w, rng, white, inp.chol);
-                                lanes.push(copy);
+                                for j in l..l + twins {
+                                    let b = lanes[j].member;
+                                    copies[b] += 1;
+                                    let stream = pb.population.stream(ids[b]);
+                                    let rng = lane_rng(seed, stream, copies[b]);
+                                    let copy =
+                                        lanes[j].copy_at(t, copies[b], w, rng, white, inp.chol);
+                                    lanes.push(copy);
+                                }
                             }
                         }
                     }
@@ -623,7 +649,13 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             };
             for t in 0..n - 1 {
                 weight_windows(&mut lanes, t, &mut tally);
-                lanes.retain(Lane::is_running);
+                // Twins leave together: a dropped twin of a tracer keeps running, weightless.
+                let keep: Vec<bool> = lanes
+                    .chunks(twins)
+                    .flat_map(|g| std::iter::repeat_n(g.iter().any(Lane::is_running), g.len()))
+                    .collect();
+                let mut kept = keep.into_iter();
+                lanes.retain(|_| kept.next().unwrap_or(false));
                 let (start, opens) = time_block(t + 1, n);
                 if let Some(rows) = opens {
                     far_memory(&mut lanes, interior, start, rows, &mut paths, &mut sums);
@@ -645,7 +677,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             tally.add(lane);
         }
     }
-    let mut part = tally.finish(ids);
+    let mut part = tally.finish(ids, pb.population.unit());
     part.samples = samples;
     // Gap integration and noise: about n^2 multiply-adds per lane (on top of M_C).
     part.work.kernel_flops += (n * n) as u64 * part.work.lanes;

@@ -39,6 +39,9 @@ pub struct PopulationSpec {
     /// Half-width a of the band of g_c around the affine sweep that the affine proposal
     /// covers uniformly (docs/equations.md, "Sampling").
     pub margin: f64,
+    /// Antithetic pairs (docs/equations.md, "Antithetic pairs"): members 2k and 2k + 1 share
+    /// their stratum, h0, g_c and noise, and have opposite c_u.
+    pub antithetic: bool,
     /// Cumulative probabilities at the cell edges of the piecewise-constant proposal.
     cdf: Vec<f64>,
     /// log of (phi_hat/2) times the proposal's normalisation: the target weight of gap h is
@@ -233,10 +236,41 @@ impl PopulationSpec {
             splitting,
             strain_reach,
             margin,
+            antithetic: false,
             cdf,
             log_scale: (0.5 * model.phi_hat * acc * dh).ln() + top,
             band,
         })
+    }
+
+    /// The spec with antithetic pairs on or off. They need the gap proposal: under the affine
+    /// proposal g_c lies near the sweep -gamma c_u, and the partner with -c_u would never be
+    /// swept to contact.
+    pub fn with_antithetic(mut self, antithetic: bool) -> Result<Self> {
+        if antithetic && self.strain_reach > 0.0 {
+            return Err(Error::config(
+                "population.antithetic",
+                "needs the gap proposal: unset population.strain_reach (or set it to 0)",
+            ));
+        }
+        self.antithetic = antithetic;
+        Ok(self)
+    }
+
+    /// Members per sampling unit: 2 with antithetic pairs (a pair shares a stratum, and
+    /// errors and jackknife batches treat it as one draw), else 1.
+    pub fn unit(&self) -> usize {
+        if self.antithetic {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The member whose streams member `index` uses ([`member_rng`], [`lane_rng`]): the
+    /// first of its antithetic pair, else itself.
+    pub fn stream(&self, index: usize) -> usize {
+        index - index % self.unit()
     }
 
     /// The target weight w*(h) of a member at gap h (section "Importance splitting"): the
@@ -249,8 +283,12 @@ impl PopulationSpec {
     }
 
     /// Draws member `index` (stratified in its proposal quantile, which lies in
-    /// [index/N, (index+1)/N)), consuming the first three numbers of `rng` (five with the
-    /// affine proposal).
+    /// [index/N, (index+1)/N), or for antithetic pairs in [k/(N/2), (k+1)/(N/2)) for the
+    /// pair k = index/2), consuming the first three numbers of `rng` (five with the affine
+    /// proposal). The second member of an antithetic pair, drawn from the first one's
+    /// stream ([`PopulationSpec::stream`]), is its mirror image: c_u -> -c_u. The map is an
+    /// involution that leaves the target law of (h0, g_c, c_u) invariant, so the mirror
+    /// carries the same weight and every average stays unbiased.
     ///
     /// Gap proposal (`strain_reach` = 0): h0 from the tabulated proposal, g_c and c_u
     /// standard normal. Affine proposal (docs/equations.md, "Sampling"): the affine gap is
@@ -262,9 +300,12 @@ impl PopulationSpec {
     /// (phi_hat/2) e^{h0} g_in(h0) phi(g_c) / (p(u) q(g_c | c_u)), where e^{h0} phi(g_c) =
     /// e^u / sqrt(2 pi) keeps it finite for any g_c.
     pub fn draw(&self, model: &Model, index: usize, rng: &mut Xoshiro256PlusPlus) -> Member {
-        let q = (index as f64 + rng.random::<f64>()) / self.size as f64;
+        let unit = self.unit();
+        let strata = self.size.div_ceil(unit) as f64;
+        let q = ((index / unit) as f64 + rng.random::<f64>()) / strata;
         let normal: f64 = rng.sample(StandardNormal);
         let c_unit: f64 = rng.sample(StandardNormal);
+        let c_unit = if index % unit == 1 { -c_unit } else { c_unit };
         let cells = PROPOSAL_CELLS;
         let j = (self.cdf.partition_point(|&c| c <= q) - 1).min(cells - 1);
         let mass = self.cdf[j + 1] - self.cdf[j];
@@ -472,6 +513,43 @@ mod tests {
                 se / exact
             );
         }
+    }
+
+    /// The twins of an antithetic pair share the pair's stream, stratum, h0, g_c and weight
+    /// and have opposite c_u; the pairs cover the strata of N/2 in order, so the weighted
+    /// population still integrates the target (the mirror map leaves it invariant); the
+    /// affine proposal refuses them.
+    #[test]
+    fn antithetic_twins_mirror_each_other() {
+        let m = model(Potential::Harmonic { eps: 1.0 });
+        let grid = Grid::uniform(0.01, 100);
+        let new = |strain_reach| {
+            PopulationSpec::new(&m, &grid, 1000, 9, None, None, None, strain_reach, 0, None)
+                .unwrap()
+        };
+        let spec = new(None).with_antithetic(true).unwrap();
+        assert_eq!(spec.unit(), 2);
+        let quantile = |h0: f64| {
+            let j =
+                ((h0 - spec.h0_min) / (spec.h0_max - spec.h0_min) * PROPOSAL_CELLS as f64) as usize;
+            spec.cdf[j.min(PROPOSAL_CELLS - 1)]
+        };
+        let mut last_quantile = 0.0;
+        for k in 0..spec.size / 2 {
+            assert_eq!(spec.stream(2 * k), 2 * k);
+            assert_eq!(spec.stream(2 * k + 1), 2 * k);
+            let a = spec.draw(&m, 2 * k, &mut member_rng(9, spec.stream(2 * k)));
+            let b = spec.draw(&m, 2 * k + 1, &mut member_rng(9, spec.stream(2 * k + 1)));
+            assert_eq!((a.h0, a.g_c, a.weight), (b.h0, b.g_c, b.weight));
+            assert_eq!(a.c_unit, -b.c_unit);
+            // Stratum k of N/2: the proposal quantile of h0 grows with the pair.
+            let q = quantile(a.h0);
+            assert!(q >= last_quantile - 1e-9 && q <= (k + 1) as f64 / 500.0 + 1e-9);
+            last_quantile = q;
+        }
+        let plain = new(None);
+        assert_eq!((plain.unit(), plain.stream(7)), (1, 7));
+        assert!(new(Some(2.0)).with_antithetic(true).is_err());
     }
 
     #[test]

@@ -82,7 +82,10 @@ impl SolverState {
     pub fn initial(problem: &Problem, spec: &SolverSpec) -> Self {
         let len = problem.grid.len();
         let size = problem.population.size;
+        let unit = problem.population.unit();
         let presolve = ((spec.presolve * size as f64).round() as usize).max(MIN_PRESOLVE);
+        // Whole sampling units (antithetic pairs).
+        let presolve = presolve.next_multiple_of(unit);
         SolverState {
             kernels: Kernels::zeros(len),
             window: first_window(len, spec.window),

@@ -23,7 +23,8 @@ const SPARSE_FORCES: usize = 4;
 
 /// Sums of one block (or of all blocks so far). `one_time[[o, t]]` holds the weighted sum of
 /// observable `o` ([`Observable`] order) and `one_time_sq` the sum over stratum pairs
-/// (members 2i, 2i+1, neighbours in h0) of the squared difference of their families' sums:
+/// (sampling units 2i, 2i+1, neighbours in h0; a unit is a member, or an antithetic pair)
+/// of the squared difference of their families' sums:
 /// with stratified h0 the variance of the mean is sum_pairs (x_a - x_b)^2 / N^2, which the
 /// i.i.d. formula would overestimate many times where the terms vary smoothly with h0.
 /// `block_sq[[o, a, b]]` is the same sum over stratum pairs of the products of those
@@ -373,9 +374,10 @@ impl<'a> Tally<'a> {
     }
 
     /// The block's sums: family sums added in member order, stratum-pair differences of
-    /// family sums (pairs (2i, 2i+1) by population index `ids`), M_C on and below the
-    /// diagonal.
-    pub fn finish(mut self, ids: &[usize]) -> Partial {
+    /// the sampling units' family sums (units of `unit` members by population index `ids`:
+    /// a member, or an antithetic pair sharing a stratum; pairs of units (2j, 2j + 1)), M_C
+    /// on and below the diagonal.
+    pub fn finish(mut self, ids: &[usize], unit: usize) -> Partial {
         self.flush_forces();
         let n = self.n;
         let k = Observable::COUNT;
@@ -391,6 +393,10 @@ impl<'a> Tally<'a> {
             samples: Vec::new(),
             work: self.work,
         };
+        // The running unit's sums, and those of the even unit waiting for its odd partner.
+        let (mut current, mut current_diag) = (Array2::zeros((k, n)), Array1::zeros(n));
+        let (mut even, mut even_diag) = (Array2::zeros((k, n)), Array1::zeros(n));
+        let mut waiting = false;
         for (b, &id) in ids.iter().enumerate() {
             let family = self.family.index_axis(Axis(0), b);
             part.one_time += &family;
@@ -398,13 +404,25 @@ impl<'a> Tally<'a> {
             part.m_c_diag_max.zip_mut_with(&diag, |a, &x| *a = a.max(x));
             part.m_c_diag_families
                 .zip_mut_with(&diag, |c, &x| *c += f64::from(u8::from(x > 0.0)));
-            if id % 2 == 1 && b > 0 {
-                let d = &family - &self.family.index_axis(Axis(0), b - 1);
+            current += &family;
+            current_diag += &diag;
+            if id % unit + 1 < unit {
+                continue;
+            }
+            if (id / unit).is_multiple_of(2) {
+                std::mem::swap(&mut current, &mut even);
+                std::mem::swap(&mut current_diag, &mut even_diag);
+                waiting = true;
+            } else if waiting {
+                let d = &current - &even;
                 part.one_time_sq.zip_mut_with(&d, |q, x| *q += x * x);
                 add_block_products(&mut part.block_sq, &d);
-                let d = &self.family_diag.row(b) - &self.family_diag.row(b - 1);
+                let d = &current_diag - &even_diag;
                 part.m_c_diag_sq.zip_mut_with(&d, |q, x| *q += x * x);
+                waiting = false;
             }
+            current.fill(0.0);
+            current_diag.fill(0.0);
         }
         for buffer in [self.family_diag, self.forces, self.weighted_forces] {
             self.pool.give_array(buffer);
@@ -506,7 +524,7 @@ mod tests {
         for l in &lanes {
             tally.add(l);
         }
-        let part = tally.finish(&[0, 1, 2]);
+        let part = tally.finish(&[0, 1, 2], 1);
         for t in 0..n {
             for u in 0..=t {
                 let want: f64 = lanes.iter().map(|l| l.w[t] * l.dv[t] * l.dv[u]).sum();

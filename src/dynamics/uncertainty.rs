@@ -1,8 +1,9 @@
 //! Standard errors of what the kernels determine: the single-particle Delta_r, C and R.
 //!
 //! They are not population averages, so the stratum-pair errors of the pass do not apply.
-//! At the converged kernels K, one more population pass is split into B batches, member i
-//! in batch i mod B, so that every batch spans all the h0 strata;
+//! At the converged kernels K, one more population pass is split into B batches, sampling
+//! unit i (a member, or an antithetic pair) in batch i mod B, so that every batch spans all
+//! the h0 strata;
 //! the leave-one-batch-out kernels K_(-b) shift the converged ones by K_(-b) - K_all, the
 //! particle equations are solved with each shifted set, and the jackknife variance
 //! (B - 1)/B sum_b (x_(-b) - mean)^2 is the squared standard error of every x among
@@ -17,7 +18,7 @@ use super::solver::noise_factor;
 use super::{Kernels, Problem};
 use crate::error::Result;
 
-/// Batches of the jackknife: member i belongs to batch i mod BATCHES.
+/// Batches of the jackknife: sampling unit i belongs to batch i mod BATCHES.
 pub const BATCHES: usize = 8;
 
 /// Fewest members per batch for a jackknife (below, the errors are NaN).
