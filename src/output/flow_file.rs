@@ -417,6 +417,15 @@ pub fn write_flow(
             "none"
         },
     )?;
+    w.attr_str(
+        c,
+        "antithetic",
+        if config.population.antithetic {
+            "pairs on the rates sampled by the gap proposal"
+        } else {
+            "none"
+        },
+    )?;
     w.attr_f64(c, "strain", config.flow.strain)?;
     w.attr_f64(c, "t_min", config.flow.t_min)?;
     w.attr_f64(c, "t_max", config.grid.t_max)?;

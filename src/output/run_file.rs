@@ -324,6 +324,15 @@ pub fn write_run(
             "none"
         },
     )?;
+    w.attr_str(
+        c,
+        "antithetic",
+        if problem.population.antithetic {
+            "pairs"
+        } else {
+            "none"
+        },
+    )?;
     w.attr_f64(c, "split_ratio", split.map_or(0.0, |s| s.ratio))?;
     w.attr_u64(
         c,
