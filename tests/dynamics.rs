@@ -161,7 +161,8 @@ fn aqrd_equals_aqs_at_rescaled_strain() {
 }
 
 /// Reproducibility: bit-identical results with 1 and 2 threads, with and without importance
-/// splitting (copies belong to their member's block and draw from their own streams).
+/// splitting (copies belong to their member's block and draw from their own streams), and
+/// with antithetic pairs (a pair never straddles two blocks).
 #[test]
 fn bit_identical_for_any_thread_count() {
     let plain = liquid(
@@ -171,8 +172,13 @@ fn bit_identical_for_any_thread_count() {
         0.6,
     );
     let split = plain.replace("seed = 11\n", "seed = 11\nsplitting = true\n");
+    let paired = split.replace(
+        "splitting = true\n",
+        "splitting = true\nantithetic = true\n",
+    );
     assert_ne!(plain, split);
-    for text in [plain, split] {
+    assert_ne!(split, paired);
+    for text in [plain, split, paired] {
         let (p, s) = problem(&text);
         let with = |threads: usize| {
             rayon::ThreadPoolBuilder::new()

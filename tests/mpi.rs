@@ -116,18 +116,23 @@ fn a_checkpoint_resumes_on_another_number_of_ranks() {
     assert_same_results(&dir.path().join("ref.h5"), &dir.path().join("out.h5"));
 }
 
-/// A flow curve (two rates, two seeds, with unstrained controls) on 2 ranks is the
-/// single-process curve bit for bit; a rate that does not converge is skipped on every rank
+/// A flow curve (two rates, two seeds, with unstrained controls and antithetic pairs) on 2
+/// ranks is the single-process curve bit for bit; a rate that does not converge is skipped on every rank
 /// (said once), and a curve with no rate left fails on every rank without hanging.
 #[test]
 fn a_flow_curve_on_ranks_is_the_single_process_curve() {
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
         "{}[flow]\nrates = [0.5, 2.0]\nstrain = 2.0\nt_min = 1.0\nseeds = 2\n",
-        CONFIG.replace(
-            "[driving]\nkind = \"shear\"\nschedule = \"rate\"\ngamma_dot = 0.5\n",
-            "[driving]\nkind = \"shear\"\n"
-        )
+        CONFIG
+            .replace(
+                "[driving]\nkind = \"shear\"\nschedule = \"rate\"\ngamma_dot = 0.5\n",
+                "[driving]\nkind = \"shear\"\n"
+            )
+            .replace(
+                "splitting = true\n",
+                "splitting = true\nantithetic = true\n"
+            )
     );
     std::fs::write(dir.path().join("f.toml"), config).unwrap();
     ok(&dmfe(
