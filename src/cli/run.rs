@@ -315,8 +315,8 @@ pub(super) fn warn_if_heavy(
             eprintln!(
                 "warning{what}: one member family carries {:.0}% of M_C(t,t) at t = {:.4}: the \
                  errors rest on few members; check that they fall as 1/sqrt(N) with a larger \
-                 population.size (a sheared glass needs population.reach near \
-                 its MSD: README, \"Glasses under steady shear\")",
+                 population.size; population.splitting helps, and a sheared glass needs \
+                 a short population.reach, about 1 (README, \"Glasses under steady shear\")",
                 100.0 * share,
                 grid.time(t)
             );
