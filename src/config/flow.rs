@@ -238,3 +238,25 @@ impl FlowConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Antithetic pairs stay on for a rate the gap proposal samples (gamma_dot = 0.1 to
+    /// strain 1) and are turned off where the affine proposal takes over (gamma_dot = 3 to
+    /// strain 20), and both runs are valid problems.
+    #[test]
+    fn antithetic_pairs_only_on_the_gap_proposal() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("runs/flow-liquid.toml");
+        let cfg = FlowConfig::load(&path, &["population.antithetic=true".into()]).unwrap();
+        let slow = cfg.run_config(0.1, 0);
+        assert!(slow.population.antithetic && slow.population.strain_reach.is_none());
+        let fast = cfg.run_config(3.0, 0);
+        assert!(!fast.population.antithetic);
+        assert!((fast.population.strain_reach.unwrap() - 20.0).abs() < 1e-9);
+        for run in [slow, fast] {
+            run.problem().unwrap();
+        }
+    }
+}
