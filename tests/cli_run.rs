@@ -279,6 +279,33 @@ fn warnings_at(dir: &Path, size: usize) -> (String, String) {
     (small, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// Antithetic pairs on a run strained beyond where they pay are flagged before solving,
+/// even with --quiet, naming the key; on a small strain they are not.
+#[test]
+fn antithetic_pairs_at_large_strain_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheared = |rate: f64| {
+        format!(
+            "{}[driving]\nkind = \"shear\"\nschedule = \"rate\"\ngamma_dot = {rate}\n",
+            GOOD.replace("size = 1000", "size = 1000\nantithetic = true")
+        )
+    };
+    for (rate, flagged) in [(2.0, true), (0.2, false)] {
+        std::fs::write(dir.path().join("c.toml"), sheared(rate)).unwrap();
+        let out = dmfe(
+            dir.path(),
+            &["run", "c.toml", "--quiet", "-o", &format!("{rate}.h5")],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert_eq!(
+            err.contains("warning: population.antithetic with a strain up to gamma_eff = 1.000"),
+            flagged,
+            "{err}"
+        );
+    }
+}
+
 /// A run that converges onto its own noise says so, even with --quiet, and names the key.
 #[test]
 fn a_noise_dominated_run_is_flagged() {

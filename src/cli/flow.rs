@@ -64,6 +64,10 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
     let seeds = config.flow.seeds;
     let solve_one = |cfg: dmfe::config::RunConfig, what: &str| -> Result<_> {
         let (problem, spec) = cfg.problem()?;
+        if root {
+            let seed = problem.population.seed;
+            super::run::warn_if_pairs_strained(&problem, &format!(" ({what}, seed {seed})"));
+        }
         if !quiet {
             eprintln!(
                 "  {what}: seed {}, t_max = {:.4}, {} steps",
