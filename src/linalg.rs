@@ -231,19 +231,16 @@ pub fn cholesky_regularised(a: ArrayView2<f64>) -> Option<(Array2<f64>, f64)> {
     if n == 0 || scale == 0.0 {
         return Some((Array2::zeros((n, n)), 0.0));
     }
-    let mut delta = 0.0;
-    while delta <= scale {
+    // Powers of ten times the scale, each computed afresh: a running product overshoots the
+    // scale by a rounding error and skipped the last shift.
+    let shifts = std::iter::once(0.0).chain((-13..=0).map(|k| scale * 10f64.powi(k)));
+    for delta in shifts {
         let m = Mat::from_fn(n, n, |i, j| a[[i, j]] + if i == j { delta } else { 0.0 });
         if let Ok(llt) = m.llt(Side::Lower) {
             let l = llt.L();
             let out = Array2::from_shape_fn((n, n), |(i, j)| if j <= i { l[(i, j)] } else { 0.0 });
             return Some((out, delta));
         }
-        delta = if delta == 0.0 {
-            1e-13 * scale
-        } else {
-            delta * 10.0
-        };
     }
     None
 }
@@ -507,6 +504,19 @@ mod tests {
                 let expect = a[[i, j]] + if i == j { delta } else { 0.0 };
                 assert!((back[[i, j]] - expect).abs() < 1e-9);
             }
+        }
+    }
+
+    /// A matrix that only the largest shift, the largest diagonal entry itself, makes
+    /// positive definite (eigenvalue -0.14 of it, as in a noisy strained M_C) is factorised
+    /// with that shift, also for a scale whose powers of ten do not round back to it.
+    #[test]
+    fn cholesky_tries_the_largest_shift() {
+        for scale in [1.0, 0.43778057213857435] {
+            let a = array![[scale, 0.0], [0.0, -0.14 * scale]];
+            let (l, delta) = cholesky_regularised(a.view()).expect("shift by the scale");
+            assert_eq!(delta, scale);
+            assert!((l[[1, 1]].powi(2) - 0.86 * scale).abs() < 1e-12);
         }
     }
 
