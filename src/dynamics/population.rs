@@ -222,8 +222,8 @@ pub struct BatchSums {
 
 /// [`average`], also returning the kernel sums of `batches` batches of the population
 /// (sampling unit i, a member or an antithetic pair, belongs to batch i mod `batches`, so
-/// every batch is a systematic subsample of all the h0 strata), for jackknife errors of what the kernels determine. With `batches`
-/// = 1 no batch sums are kept and the pass is the ordinary one. The batched pass is for
+/// every batch is a systematic subsample of all the h0 strata), for jackknife errors of what
+/// the kernels determine. With `batches` = 1 no batch sums are kept and the pass is the ordinary one. The batched pass is for
 /// kernel sums only: its stratum-pair errors and its block order differ from the
 /// ordinary pass.
 #[allow(clippy::too_many_arguments)]
@@ -647,15 +647,18 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                     }
                 }
             };
+            let mut keep = Vec::new();
             for t in 0..n - 1 {
                 weight_windows(&mut lanes, t, &mut tally);
                 // Twins leave together: a dropped twin of a tracer keeps running, weightless.
-                let keep: Vec<bool> = lanes
-                    .chunks(twins)
-                    .flat_map(|g| std::iter::repeat_n(g.iter().any(Lane::is_running), g.len()))
-                    .collect();
-                let mut kept = keep.into_iter();
-                lanes.retain(|_| kept.next().unwrap_or(false));
+                keep.clear();
+                keep.extend(
+                    lanes
+                        .chunks(twins)
+                        .flat_map(|g| std::iter::repeat_n(g.iter().any(Lane::is_running), g.len())),
+                );
+                let mut kept = keep.iter();
+                lanes.retain(|_| kept.next().copied().unwrap_or(false));
                 let (start, opens) = time_block(t + 1, n);
                 if let Some(rows) = opens {
                     far_memory(&mut lanes, interior, start, rows, &mut paths, &mut sums);

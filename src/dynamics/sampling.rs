@@ -129,7 +129,7 @@ fn log_tilt(model: &Model, d: f64, h: f64) -> f64 {
 const AFFINE_NORMAL: f64 = 0.1;
 
 /// Largest |gamma_eff(t)| over the grid.
-fn largest_strain(model: &Model, grid: &Grid) -> f64 {
+pub fn largest_strain(model: &Model, grid: &Grid) -> f64 {
     (0..grid.len())
         .map(|i| model.gamma_eff(grid.time(i)).abs())
         .fold(0.0, f64::max)
