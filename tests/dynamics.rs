@@ -162,7 +162,8 @@ fn aqrd_equals_aqs_at_rescaled_strain() {
 
 /// Reproducibility: bit-identical results with 1 and 2 threads, with and without importance
 /// splitting (copies belong to their member's block and draw from their own streams), and
-/// with antithetic pairs (a pair never straddles two blocks).
+/// with antithetic pairs (a pair never straddles two blocks), and with entrants (their own
+/// blocks after the members').
 #[test]
 fn bit_identical_for_any_thread_count() {
     let plain = liquid(
@@ -176,9 +177,11 @@ fn bit_identical_for_any_thread_count() {
         "splitting = true\n",
         "splitting = true\nantithetic = true\n",
     );
+    let entering = split.replace("splitting = true\n", "splitting = true\nentrants = 600\n");
     assert_ne!(plain, split);
     assert_ne!(split, paired);
-    for text in [plain, split, paired] {
+    assert_ne!(split, entering);
+    for text in [plain, split, paired, entering] {
         let (p, s) = problem(&text);
         let with = |threads: usize| {
             rayon::ThreadPoolBuilder::new()

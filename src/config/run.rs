@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::driving::Driving;
+use crate::dynamics::entry::Entry;
 use crate::dynamics::splitting::Splitting;
 use crate::dynamics::{Grid, Model, PopulationSpec, Problem, Scheme, SolverSpec};
 use crate::error::{Error, Result};
@@ -114,6 +115,16 @@ pub struct PopulationSection {
     /// even).
     #[serde(default)]
     pub antithetic: bool,
+    /// Entrants drawn at each step (even; 0: none): members drawn as their free gap comes
+    /// near contact, to whom the members hand their weight over.
+    #[serde(default)]
+    pub entrants: usize,
+    /// Entry level L: a free gap at or below it hands weight over to the entrants.
+    #[serde(default = "default_entry_level")]
+    pub entry_level: f64,
+    /// Hand-over rate (per unit time) while the free gap is at or below L.
+    #[serde(default = "one")]
+    pub entry_rate: f64,
 }
 
 /// `[solver]`: the Eissfeller-Opper iteration.
@@ -199,6 +210,10 @@ fn default_window() -> usize {
 fn default_splitting() -> bool {
     false
 }
+fn default_entry_level() -> f64 {
+    0.5
+}
+
 fn default_split_ratio() -> f64 {
     2.0
 }
@@ -489,7 +504,15 @@ impl RunConfig {
                 lanes_per_member: p.lanes_per_member,
             }),
         )?
-        .with_antithetic(p.antithetic)?;
+        .with_antithetic(p.antithetic)?
+        .with_entry(
+            (p.entrants > 0).then_some(Entry {
+                per_step: p.entrants,
+                level: p.entry_level,
+                rate: p.entry_rate,
+            }),
+            grid.dt,
+        )?;
         let solver = SolverSpec {
             damping: s.damping,
             tolerance: s.tolerance,

@@ -9,6 +9,7 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::entry::FreeMap;
 use crate::linalg::{dot, gemm_add};
 
 /// One lane and its path on the window's n points.
@@ -47,6 +48,15 @@ pub struct Lane {
     pub weighted: usize,
     /// The stream of its splitting decisions (and, for a copy, of its noise).
     pub rng: Xoshiro256PlusPlus,
+    /// Its free fluctuation Y(t) ([`FreeMap`]) when the members hand weight over to
+    /// entrants (empty otherwise).
+    pub free: Vec<f64>,
+    /// Whether it hands weight over where its free gap is at or below the entry level (a
+    /// member and its copies; an entrant's lineage does not).
+    pub hands_over: bool,
+    /// The point at which it starts carrying weight (0 for a member, its step for an
+    /// entrant) and the weight it carries from then on.
+    pub enters: (usize, f64),
 }
 
 impl Lane {
@@ -79,14 +89,26 @@ impl Lane {
             tracer,
             weighted: n,
             rng,
+            free: Vec::new(),
+            hands_over: false,
+            enters: (0, weight),
         }
+    }
+
+    /// Makes the lane an entrant of step `step` that carries `weight` from t_step on (none
+    /// before).
+    pub fn enter_at(&mut self, step: usize, weight: f64) {
+        self.weight = 0.0;
+        self.enters = (step, weight);
     }
 
     /// A copy made at point t, carrying `weight` from t + 1 on: the path and the noise up
     /// to t are this lane's; the white noise from step t on and the normals from t + 1 on are
     /// drawn from `rng`, and the coloured noise after t is recomputed from the lower Cholesky
     /// factor `chol` (X = L z is causal, so the copy's noise after t has the right law given
-    /// the shared past).
+    /// the shared past). A lane that hands weight over has its free fluctuation after t
+    /// updated by `free`.
+    #[allow(clippy::too_many_arguments)]
     pub fn copy_at(
         &self,
         t: usize,
@@ -95,6 +117,7 @@ impl Lane {
         mut rng: Xoshiro256PlusPlus,
         white_scale: f64,
         chol: ArrayView2<f64>,
+        free: Option<&FreeMap>,
     ) -> Lane {
         let n = self.y.len();
         let prefix = |v: &[f64]| {
@@ -113,6 +136,12 @@ impl Lane {
             let row = chol.row(k);
             x[k] = dot(&row.as_slice().expect("row-major factor")[..=k], &z[..=k]);
         }
+        let mut path = self.free.clone();
+        if let (Some(map), true) = (free, self.hands_over) {
+            let d_white: Vec<f64> = white.iter().zip(&self.white).map(|(a, b)| a - b).collect();
+            let d_z: Vec<f64> = z.iter().zip(&self.z).map(|(a, b)| a - b).collect();
+            map.update_after(t, &mut path, &d_white, &d_z);
+        }
         Lane {
             member: self.member,
             serial,
@@ -130,6 +159,9 @@ impl Lane {
             tracer: false,
             weighted: n,
             rng,
+            free: path,
+            hands_over: self.hands_over,
+            enters: self.enters,
         }
     }
 
@@ -221,7 +253,7 @@ mod tests {
             }
         }
         let chol = Array2::eye(n);
-        let copy = lanes[2].copy_at(start + 5, 1, 0.5, rng, 1.0, chol.view());
+        let copy = lanes[2].copy_at(start + 5, 1, 0.5, rng, 1.0, chol.view(), None);
         assert_eq!(copy.far, lanes[2].far);
     }
 }

@@ -13,6 +13,7 @@
 //!    Monte-Carlo noise floor, on causal time windows that double until they cover the grid.
 
 pub mod diagnostics;
+pub mod entry;
 pub mod kernels;
 pub mod lanes;
 pub mod memory;

@@ -77,14 +77,22 @@ fn columns<'a>(
     r
 }
 
-/// Solves docs/equations.md (P1) on the leading `n` points with the given kernels.
-pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -> Particle {
+/// The responses of the step map on the leading `n` points: R(k, m) to a unit force at t_m
+/// (R(m, m) = 1/zeta) and S(k, m) to a unit force spread over step m (`n` x `n - 1`), so
+/// that x(t_k) = dt sum_m S(k, m) xi_m for the step averages xi_m of the force
+/// (docs/equations.md (N1)-(N4)).
+pub fn step_responses(
+    model: &Model,
+    grid: &Grid,
+    kernels: &Kernels,
+    n: usize,
+) -> (Array2<f64>, Array2<f64>) {
     let dt = grid.dt;
     let zeta = model.zeta_hat;
     let memory = MemoryWeights::new(kernels.m_r.view(), grid.scheme);
     let kappa = kernels.kappa.as_slice().expect("contiguous");
     let steps = n - 1;
-    let (r, s) = if grid.scheme == Scheme::Discrete {
+    if grid.scheme == Scheme::Discrete {
         // The step map's responses: S(k, m) to a force over step m is the column of a
         // force over the step before m + 1; a force at a point acts half in each step beside
         // it, so R(k, m) = (S(k, m - 1) + S(k, m))/2.
@@ -107,7 +115,15 @@ pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -
             }
         });
         (r, s)
-    };
+    }
+}
+
+/// Solves docs/equations.md (P1) on the leading `n` points with the given kernels.
+pub fn solve_particle(model: &Model, grid: &Grid, kernels: &Kernels, n: usize) -> Particle {
+    let dt = grid.dt;
+    let zeta = model.zeta_hat;
+    let steps = n - 1;
+    let (r, s) = step_responses(model, grid, kernels, n);
     let noise = Array2::from_shape_fn((n, n), |(i, j)| {
         model.noise.g_c(grid.time(i), grid.time(j)) + kernels.m_c[[i, j]]
     });

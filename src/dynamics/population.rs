@@ -14,10 +14,13 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
+use super::entry::{is_entrant, AtStep, FreeMap, ENTRANT_BASE};
 use super::lanes::{far_memory, Lane};
 use super::observables::{Geometry, Observable};
+use super::particle::step_responses;
 use super::pool::Pool;
 use super::response::LinearDynamics;
+use super::sampling::Member;
 use super::sampling::{lane_rng, member_rng};
 use super::scheme::MemoryWeights;
 use super::splitting::Decision;
@@ -167,6 +170,8 @@ struct PassInputs<'a> {
     n: usize,
     iteration: usize,
     sample_indices: Vec<usize>,
+    /// The map from a lane's noise to its free fluctuation, with entrants.
+    free: Option<FreeMap>,
     /// Buffers reused by the blocks.
     pool: Pool,
 }
@@ -249,6 +254,12 @@ pub fn average_batched(
         n,
         iteration,
         sample_indices: problem.population.sample_indices(),
+        free: problem.population.entry.map(|_| {
+            let model = &problem.model;
+            let (_, s) = step_responses(model, &grid, kernels, n);
+            let white = (2.0 * model.temperature * model.zeta_hat / grid.dt).sqrt();
+            FreeMap::new(s.view(), chol, grid.dt, white)
+        }),
         pool: Pool::default(),
     };
     let size = problem.population.size;
@@ -260,15 +271,28 @@ pub fn average_batched(
     let stride = batches.max(1);
     for b in 0..stride {
         let count = unit * size.div_ceil(unit).saturating_sub(b).div_ceil(stride);
-        let blocks = count.div_ceil(BLOCK);
+        // The batch's entrants (whole pairs), after its members in blocks of their own.
+        let entrants: Vec<usize> = problem.population.entry.map_or(Vec::new(), |e| {
+            (0..e.count(n))
+                .filter(|k| (k / 2) % stride == b)
+                .map(|k| ENTRANT_BASE + k)
+                .collect()
+        });
+        let member_blocks = count.div_ceil(BLOCK);
+        let blocks = member_blocks + entrants.len().div_ceil(BLOCK);
         let wave = |w: usize| -> Result<Partial> {
             let parts: Vec<Result<Partial>> = (w * WAVE..((w + 1) * WAVE).min(blocks))
                 .into_par_iter()
                 .map(|k| {
                     // Block k of the batch: at most BLOCK members, memory independent of N.
-                    let ids: Vec<usize> = (k * BLOCK..((k + 1) * BLOCK).min(count))
-                        .map(|j| (b + j / unit * stride) * unit + j % unit)
-                        .collect();
+                    let ids: Vec<usize> = if k < member_blocks {
+                        (k * BLOCK..((k + 1) * BLOCK).min(count))
+                            .map(|j| (b + j / unit * stride) * unit + j % unit)
+                            .collect()
+                    } else {
+                        let e = k - member_blocks;
+                        entrants[e * BLOCK..((e + 1) * BLOCK).min(entrants.len())].to_vec()
+                    };
                     block(&inputs, &ids)
                 })
                 .collect();
@@ -403,16 +427,58 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     let mut members = Vec::with_capacity(nb);
     let mut whites = Vec::with_capacity(nb);
     let mut z = inp.pool.matrix((nb, n));
+    // An entrant's step and the free fluctuation its normals are conditioned on there.
+    let mut entering = vec![None; nb];
     for (b, &i) in ids.iter().enumerate() {
         let mut rng = member_rng(seed, pb.population.stream(i));
-        members.push(pb.population.draw(model, i, &mut rng));
+        let member = match (pb.population.entry, &inp.free) {
+            (Some(e), Some(map)) if is_entrant(i) => {
+                let j = e.step(i);
+                let at = AtStep {
+                    gamma: inp.gamma_eff[j],
+                    delta_r: inp.delta_r[j],
+                    variance: map.variance(j),
+                };
+                let d = e.draw(
+                    at,
+                    pb.population.size,
+                    0.5 * model.phi_hat,
+                    |h| model.log_g_in(h),
+                    &mut rng,
+                );
+                entering[b] = Some((j, d.target));
+                Member {
+                    h0: d.h0,
+                    g_c: d.g_c,
+                    c_unit: d.c_unit,
+                    weight: d.weight,
+                }
+            }
+            _ => pb.population.draw(model, i, &mut rng),
+        };
+        members.push(member);
         let mut w = vec![0.0; n];
         for t in 0..n {
             w[t] = white * rng.sample::<f64, _>(StandardNormal);
             z[[b, t]] = rng.sample(StandardNormal);
         }
+        if let (Some((j, target)), Some(map)) = (entering[b], &inp.free) {
+            let row = z.row_mut(b).into_slice().expect("row-major normals");
+            map.condition(j, target, &mut w, row);
+        }
         whites.push(w);
     }
+    // The free fluctuations of the block's lanes (with entrants).
+    let free_paths = inp.free.as_ref().map(|map| {
+        let mut wm = inp.pool.matrix((nb, n));
+        for (mut row, w) in wm.rows_mut().into_iter().zip(&whites) {
+            row.assign(&ArrayView1::from(&w[..]));
+        }
+        let mut out = inp.pool.matrix((nb, n));
+        map.paths(wm.view(), z.view(), out.view_mut());
+        inp.pool.give_array(wm);
+        out
+    });
     // Noise Xi = sqrt(2 T zeta/dt) z + X, X = L z' (docs/equations.md (E1)): the white
     // part is the step average, the coloured part X is on the grid points.
     let mut x = inp.pool.matrix((nb, n));
@@ -494,6 +560,24 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     };
     inp.pool.give_array(z);
     inp.pool.give_array(x);
+    // With entrants: every lane knows its free fluctuation; a member hands weight over, an
+    // entrant carries from its step on the weight handed over to it, lambda_j times the
+    // part its own path kept before t_j (module `entry`).
+    if let (Some(e), Some(paths)) = (pb.population.entry, free_paths) {
+        for (b, lane) in lanes.iter_mut().enumerate() {
+            lane.free = paths.row(b).to_vec();
+            match entering[b] {
+                Some((j, _)) => {
+                    let kept: f64 = (1..j)
+                        .map(|k| e.keep(dt, base(k, b) + lane.free[k]))
+                        .product();
+                    lane.enter_at(j, members[b].weight * e.rate * dt * kept);
+                }
+                None => lane.hands_over = true,
+            }
+        }
+        inp.pool.give_array(paths);
+    }
     let mut tally = Tally::new(
         TallyContext {
             geometry: &geometry,
@@ -507,7 +591,16 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
         n,
     );
     // Evaluates a lane at point t: its gap and the potential there.
+    let entry = pb.population.entry;
     let evaluate = |lane: &mut Lane, t: usize| {
+        if t > 0 {
+            if let (true, Some(e)) = (lane.hands_over, entry) {
+                lane.weight *= e.keep(dt, base(t, lane.member) + lane.free[t]);
+            }
+            if t == lane.enters.0 {
+                lane.weight = lane.enters.1;
+            }
+        }
         let h = base(t, lane.member) + lane.y[t];
         let pv = model.potential.eval(h);
         lane.h[t] = h;
@@ -554,9 +647,11 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                 step: t + 1,
                 time: pb.grid.time(t + 1),
                 iteration: inp.iteration,
-                member: match lane.serial {
-                    0 => id.to_string(),
-                    s => format!("{id} (copy {s})"),
+                member: match (is_entrant(id), lane.serial) {
+                    (true, 0) => format!("entrant {}", id - ENTRANT_BASE),
+                    (true, s) => format!("entrant {} (copy {s})", id - ENTRANT_BASE),
+                    (false, 0) => id.to_string(),
+                    (false, s) => format!("{id} (copy {s})"),
                 },
             });
         };
@@ -638,8 +733,15 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                                     copies[b] += 1;
                                     let stream = pb.population.stream(ids[b]);
                                     let rng = lane_rng(seed, stream, copies[b]);
-                                    let copy =
-                                        lanes[j].copy_at(t, copies[b], w, rng, white, inp.chol);
+                                    let copy = lanes[j].copy_at(
+                                        t,
+                                        copies[b],
+                                        w,
+                                        rng,
+                                        white,
+                                        inp.chol,
+                                        inp.free.as_ref(),
+                                    );
                                     lanes.push(copy);
                                 }
                             }

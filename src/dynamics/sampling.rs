@@ -6,6 +6,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::entry::Entry;
 use super::splitting::Splitting;
 use super::{Grid, Model};
 use crate::error::{Error, Result};
@@ -42,6 +43,9 @@ pub struct PopulationSpec {
     /// Antithetic pairs (docs/equations.md, "Antithetic pairs"): members 2k and 2k + 1 share
     /// their stratum, h0, g_c and noise, and have opposite c_u.
     pub antithetic: bool,
+    /// Entrants (docs/equations.md, "Entrants"): members drawn as they come near contact,
+    /// to whom the members hand their weight over (None: off).
+    pub entry: Option<Entry>,
     /// Cumulative probabilities at the cell edges of the piecewise-constant proposal.
     cdf: Vec<f64>,
     /// log of (phi_hat/2) times the proposal's normalisation: the target weight of gap h is
@@ -237,6 +241,7 @@ impl PopulationSpec {
             strain_reach,
             margin,
             antithetic: false,
+            entry: None,
             cdf,
             log_scale: (0.5 * model.phi_hat * acc * dh).ln() + top,
             band,
@@ -254,6 +259,22 @@ impl PopulationSpec {
             ));
         }
         self.antithetic = antithetic;
+        Ok(self)
+    }
+
+    /// The spec with entrants, checked against the time step `dt`. Antithetic twins would
+    /// hand over their weight at different times, so the two are not combined.
+    pub fn with_entry(mut self, entry: Option<Entry>, dt: f64) -> Result<Self> {
+        if let Some(e) = entry {
+            e.validate(dt)?;
+            if self.antithetic {
+                return Err(Error::config(
+                    "population.entrants",
+                    "cannot be combined with population.antithetic",
+                ));
+            }
+        }
+        self.entry = entry;
         Ok(self)
     }
 
