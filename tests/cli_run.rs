@@ -63,16 +63,25 @@ fn bad_inputs_are_refused_with_the_key() {
         "population.entrants",
     );
     bad(
-        &GOOD.replace("size = 1000", "size = 1000\nentrants = 2\nantithetic = true"),
+        &GOOD.replace(
+            "size = 1000",
+            "size = 1000\nentrants = 2\nantithetic = true",
+        ),
         "population.entrants",
     );
     // dt = 0.025: a hand-over rate above 1/dt = 40 would hand over more than the weight.
     bad(
-        &GOOD.replace("size = 1000", "size = 1000\nentrants = 2\nentry_rate = 41.0"),
+        &GOOD.replace(
+            "size = 1000",
+            "size = 1000\nentrants = 2\nentry_rate = 41.0",
+        ),
         "population.entry_rate",
     );
     bad(
-        &GOOD.replace("size = 1000", "size = 1000\nentrants = 2\nentry_level = nan"),
+        &GOOD.replace(
+            "size = 1000",
+            "size = 1000\nentrants = 2\nentry_level = nan",
+        ),
         "population.entry_level",
     );
     bad(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::driving::Driving;
 use crate::dynamics::entry::Entry;
+use crate::dynamics::sampling::{default_reach, largest_strain};
 use crate::dynamics::splitting::Splitting;
 use crate::dynamics::{Grid, Model, PopulationSpec, Problem, Scheme, SolverSpec};
 use crate::error::{Error, Result};
@@ -119,12 +120,12 @@ pub struct PopulationSection {
     /// near contact, to whom the members hand their weight over.
     #[serde(default)]
     pub entrants: usize,
-    /// Entry level L: a free gap at or below it hands weight over to the entrants.
-    #[serde(default = "default_entry_level")]
-    pub entry_level: f64,
-    /// Hand-over rate (per unit time) while the free gap is at or below L.
-    #[serde(default = "one")]
-    pub entry_rate: f64,
+    /// Entry level L: a free gap at or below it hands weight over to the entrants (default
+    /// 0.5 at rest, 1 under driving).
+    pub entry_level: Option<f64>,
+    /// Hand-over rate (per unit time) while the free gap is at or below L (default 1 at
+    /// rest, min(5, 1/dt) under driving).
+    pub entry_rate: Option<f64>,
 }
 
 /// `[solver]`: the Eissfeller-Opper iteration.
@@ -210,10 +211,6 @@ fn default_window() -> usize {
 fn default_splitting() -> bool {
     false
 }
-fn default_entry_level() -> f64 {
-    0.5
-}
-
 fn default_split_ratio() -> f64 {
     2.0
 }
@@ -496,7 +493,10 @@ impl RunConfig {
             p.seed,
             p.h0_min,
             p.h0_max,
-            p.reach,
+            // With entrants the contacts the strain makes are theirs (they are drawn where
+            // the sweep brings them), so the members' reach omits the strain term.
+            p.reach
+                .or((p.entrants > 0).then(|| default_reach(&model, &grid, false))),
             p.strain_reach,
             self.output.samples,
             p.splitting.then_some(Splitting {
@@ -506,10 +506,20 @@ impl RunConfig {
         )?
         .with_antithetic(p.antithetic)?
         .with_entry(
-            (p.entrants > 0).then_some(Entry {
-                per_step: p.entrants,
-                level: p.entry_level,
-                rate: p.entry_rate,
+            (p.entrants > 0).then(|| {
+                // Under driving the strain sweeps pairs through contact within a short
+                // time: the members must hand over before (measured in README, "Choosing dt
+                // and N").
+                let driven = largest_strain(&model, &grid) > 0.0;
+                Entry {
+                    per_step: p.entrants,
+                    level: p.entry_level.unwrap_or(if driven { 1.0 } else { 0.5 }),
+                    rate: p.entry_rate.unwrap_or(if driven {
+                        (1.0 / grid.dt).min(5.0)
+                    } else {
+                        1.0
+                    }),
+                }
             }),
             grid.dt,
         )?;

@@ -426,18 +426,15 @@ pub fn write_flow(
             "none"
         },
     )?;
-    let p = &config.population;
     w.attr_str(
         c,
         "entrants",
-        &if p.entrants > 0 {
+        &problem.population.entry.map_or("none".into(), |e| {
             format!(
                 "{} per step, entry_level = {}, entry_rate = {}",
-                p.entrants, p.entry_level, p.entry_rate
+                e.per_step, e.level, e.rate
             )
-        } else {
-            "none".into()
-        },
+        }),
     )?;
     w.attr_f64(c, "strain", config.flow.strain)?;
     w.attr_f64(c, "t_min", config.flow.t_min)?;
