@@ -29,45 +29,17 @@ fn config(size: usize, entrants: usize, seed: u64, sheared: bool) -> String {
     )
 }
 
-/// The statistics compared: energy early, midway and late, kappa late, M_C on and off the
-/// diagonal, M_R at a short and a long lag, and the stress late.
-fn statistics(a: &Averages) -> Vec<(&'static str, f64)> {
-    let (late, mid, early) = (STEPS, STEPS / 2, STEPS / 8);
-    let k = &a.kernels;
-    vec![
-        ("e(early)", a.energy.mean[early]),
-        ("e(mid)", a.energy.mean[mid]),
-        ("e(late)", a.energy.mean[late]),
-        ("kappa(late)", k.kappa[late]),
-        ("M_C(mid, mid)", k.m_c[[mid, mid]]),
-        ("M_C(late, late)", k.m_c[[late, late]]),
-        ("M_C(late, mid)", k.m_c[[late, mid]]),
-        ("M_R(late, late - 1)", k.m_r[[late, late - 1]]),
-        ("M_R(late, mid)", k.m_r[[late, mid]]),
-        ("stress(late)", a.stress.mean[late]),
-    ]
-}
-
 type Compared = Vec<(&'static str, [(f64, f64); 2])>;
 
-/// Each statistic's mean and standard error over the seeds, without and with `entrants`
-/// per step, for `size` members, and asserts that they agree within 4 standard errors.
+/// The statistics of `fixed::statistics` over the seeds, without and with `entrants` per
+/// step, for `size` members, asserting that they agree within 4 standard errors.
 fn compare(inputs: Inputs, sheared: bool, size: usize, entrants: usize) -> Compared {
     let runs = |e: usize| -> Vec<Averages> {
         (1..=SEEDS)
             .map(|seed| fixed::pass(&config(size, e, 100 * seed + 7, sheared), inputs))
             .collect()
     };
-    let (plain, entering) = (runs(0), runs(entrants));
-    let names: Vec<&str> = statistics(&plain[0]).iter().map(|s| s.0).collect();
-    let column = |set: &[Averages], i: usize| -> (f64, f64) {
-        common::mean_se(&set.iter().map(|a| statistics(a)[i].1).collect::<Vec<_>>())
-    };
-    let compared: Compared = names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| (*name, [column(&plain, i), column(&entering, i)]))
-        .collect();
+    let compared = fixed::compare(&runs(0), &runs(entrants), STEPS);
     for (name, [(mp, sp), (me, se)]) in &compared {
         let z = (mp - me).abs() / (sp * sp + se * se).sqrt();
         eprintln!(

@@ -32,24 +32,7 @@ fn pass(inputs: Inputs, splitting: bool, seed: u64, sheared: bool) -> Averages {
     fixed::pass(&config(splitting, seed, sheared), inputs)
 }
 
-/// The statistics compared: energy and kappa early and late, M_C on and off the diagonal,
-/// M_R at a short and a long lag.
-fn statistics(a: &Averages) -> Vec<(&'static str, f64)> {
-    let (late, mid) = (STEPS, STEPS / 2);
-    let k = &a.kernels;
-    vec![
-        ("e(mid)", a.energy.mean[mid]),
-        ("e(late)", a.energy.mean[late]),
-        ("kappa(late)", k.kappa[late]),
-        ("M_C(late, late)", k.m_c[[late, late]]),
-        ("M_C(late, mid)", k.m_c[[late, mid]]),
-        ("M_C(mid, late)", k.m_c[[mid, late]]),
-        ("M_R(late, late - 1)", k.m_r[[late, late - 1]]),
-        ("M_R(late, mid)", k.m_r[[late, mid]]),
-    ]
-}
-
-/// The same statistics over independent seeds, without and with splitting.
+/// The statistics of `fixed::statistics` over independent seeds, without and with splitting.
 fn compare(inputs: Inputs, sheared: bool) -> Vec<(&'static str, [(f64, f64); 2])> {
     let runs = |splitting: bool| -> Vec<Averages> {
         (1..=SEEDS)
@@ -58,15 +41,7 @@ fn compare(inputs: Inputs, sheared: bool) -> Vec<(&'static str, [(f64, f64); 2])
     };
     let (plain, split) = (runs(false), runs(true));
     assert!(split.iter().all(|a| a.work.lanes > 6000), "no copies made");
-    let names: Vec<&str> = statistics(&plain[0]).iter().map(|s| s.0).collect();
-    let column = |set: &[Averages], i: usize| -> (f64, f64) {
-        common::mean_se(&set.iter().map(|a| statistics(a)[i].1).collect::<Vec<_>>())
-    };
-    names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| (*name, [column(&plain, i), column(&split, i)]))
-        .collect()
+    fixed::compare(&plain, &split, STEPS)
 }
 
 /// In a cage, where the plain population is reliable, both agree within 4 standard errors

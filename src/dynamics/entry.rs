@@ -86,6 +86,17 @@ impl Entry {
     }
 }
 
+impl std::fmt::Display for Entry {
+    /// The settings as the output files record them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} per step, entry_level = {}, entry_rate = {}",
+            self.per_step, self.level, self.rate
+        )
+    }
+}
+
 /// Whether `id` is an entrant.
 pub fn is_entrant(id: usize) -> bool {
     id >= ENTRANT_BASE

@@ -279,6 +279,11 @@ impl PopulationSpec {
         Ok(self)
     }
 
+    /// The entrants as the output files record them: their settings, or "none".
+    pub fn entrants(&self) -> String {
+        self.entry.map_or("none".into(), |e| e.to_string())
+    }
+
     /// Members per sampling unit: 2 with antithetic pairs (a pair shares a stratum, and
     /// errors and jackknife batches treat it as one draw), else 1.
     pub fn unit(&self) -> usize {

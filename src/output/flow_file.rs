@@ -426,16 +426,7 @@ pub fn write_flow(
             "none"
         },
     )?;
-    w.attr_str(
-        c,
-        "entrants",
-        &problem.population.entry.map_or("none".into(), |e| {
-            format!(
-                "{} per step, entry_level = {}, entry_rate = {}",
-                e.per_step, e.level, e.rate
-            )
-        }),
-    )?;
+    w.attr_str(c, "entrants", &problem.population.entrants())?;
     w.attr_f64(c, "strain", config.flow.strain)?;
     w.attr_f64(c, "t_min", config.flow.t_min)?;
     w.attr_f64(c, "t_max", config.grid.t_max)?;

@@ -333,16 +333,7 @@ pub fn write_run(
             "none"
         },
     )?;
-    w.attr_str(
-        c,
-        "entrants",
-        &problem.population.entry.map_or("none".into(), |e| {
-            format!(
-                "{} per step, entry_level = {}, entry_rate = {}",
-                e.per_step, e.level, e.rate
-            )
-        }),
-    )?;
+    w.attr_str(c, "entrants", &problem.population.entrants())?;
     w.attr_f64(c, "split_ratio", split.map_or(0.0, |s| s.ratio))?;
     w.attr_u64(
         c,

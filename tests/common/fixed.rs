@@ -61,3 +61,44 @@ pub fn pass(toml_text: &str, inputs: Inputs) -> Averages {
     )
     .unwrap()
 }
+
+/// One pass's statistics that the sampling comparisons look at, on a grid of `steps` steps:
+/// the energy early, midway and late, kappa late, M_C on and off the diagonal, M_R at a short
+/// and a long lag, and the stress late.
+pub fn statistics(a: &Averages, steps: usize) -> Vec<(&'static str, f64)> {
+    let (late, mid, early) = (steps, steps / 2, steps / 8);
+    let k = &a.kernels;
+    vec![
+        ("e(early)", a.energy.mean[early]),
+        ("e(mid)", a.energy.mean[mid]),
+        ("e(late)", a.energy.mean[late]),
+        ("kappa(late)", k.kappa[late]),
+        ("M_C(mid, mid)", k.m_c[[mid, mid]]),
+        ("M_C(late, late)", k.m_c[[late, late]]),
+        ("M_C(late, mid)", k.m_c[[late, mid]]),
+        ("M_R(late, late - 1)", k.m_r[[late, late - 1]]),
+        ("M_R(late, mid)", k.m_r[[late, mid]]),
+        ("stress(late)", a.stress.mean[late]),
+    ]
+}
+
+/// Each of the [`statistics`]' mean and standard error over the seeds of two ways of
+/// sampling, `first` and `second` (one pass per seed).
+pub fn compare(
+    first: &[Averages],
+    second: &[Averages],
+    steps: usize,
+) -> Vec<(&'static str, [(f64, f64); 2])> {
+    let column = |set: &[Averages], i: usize| -> (f64, f64) {
+        super::mean_se(
+            &set.iter()
+                .map(|a| statistics(a, steps)[i].1)
+                .collect::<Vec<_>>(),
+        )
+    };
+    statistics(&first[0], steps)
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (*name, [column(first, i), column(second, i)]))
+        .collect()
+}
