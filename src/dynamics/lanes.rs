@@ -57,6 +57,10 @@ pub struct Lane {
     /// The point at which it starts carrying weight (0 for a member, its step for an
     /// entrant) and the weight it carries from then on.
     pub enters: (usize, f64),
+    /// The weight for which `keep` was computed, and the open interval of gaps (minus the
+    /// affine approach) where weight windows surely keep the lane
+    /// ([`super::sampling::PopulationSpec::keep_interval`]).
+    pub keep: (f64, f64, f64),
 }
 
 impl Lane {
@@ -92,6 +96,7 @@ impl Lane {
             free: Vec::new(),
             hands_over: false,
             enters: (0, weight),
+            keep: (f64::NAN, f64::NAN, f64::NAN),
         }
     }
 
@@ -162,6 +167,7 @@ impl Lane {
             free: path,
             hands_over: self.hands_over,
             enters: self.enters,
+            keep: (f64::NAN, f64::NAN, f64::NAN),
         }
     }
 

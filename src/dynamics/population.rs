@@ -701,12 +701,26 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                         continue;
                     }
                     let (mut target, mut u) = (1.0, 0.0);
-                    for lane in &mut lanes[l..l + twins] {
-                        let ahead = approach.get(lane.member).map_or(0.0, |a| a[t]);
-                        target *= pb.population.target_weight(model, lane.h[t] - ahead);
+                    if twins == 1 {
+                        // A lane inside the interval its weight is surely kept in is kept
+                        // (the same decision, without the exponential of the target).
+                        let lane = &mut lanes[l];
+                        let g = lane.h[t] - approach.get(lane.member).map_or(0.0, |a| a[t]);
                         u = lane.rng.random();
-                    }
-                    if twins == 2 {
+                        if lane.keep.0 != weight {
+                            let (lo, hi) = pb.population.keep_interval(model, weight, rule.ratio);
+                            lane.keep = (weight, lo, hi);
+                        }
+                        if g > lane.keep.1 && g < lane.keep.2 {
+                            continue;
+                        }
+                        target = pb.population.target_weight(model, g);
+                    } else {
+                        for lane in &mut lanes[l..l + twins] {
+                            let ahead = approach.get(lane.member).map_or(0.0, |a| a[t]);
+                            target *= pb.population.target_weight(model, lane.h[t] - ahead);
+                            u = lane.rng.random();
+                        }
                         target = target.sqrt();
                     }
                     match rule.decide(weight, target, u, room) {

@@ -309,6 +309,40 @@ impl PopulationSpec {
         self.band * (self.log_scale + log_tilt(model, self.reach, h)).exp()
     }
 
+    /// The open interval of gaps h where a lane of weight `weight` is surely kept by weight
+    /// windows of ratio `ratio`: there w/ratio < w*(h) < w ratio with a margin of 1e-9 in the
+    /// logarithm, far above rounding, so the exact decision is Keep too. It spares the
+    /// exponential of w*(h) at the steps where a lane stays inside its window (log_tilt is
+    /// nondecreasing: zero in contact, linear, then quadratic beyond the reach). Empty when no
+    /// gap qualifies.
+    pub fn keep_interval(&self, model: &Model, weight: f64, ratio: f64) -> (f64, f64) {
+        const MARGIN: f64 = 1e-9;
+        let c = self.band.ln() + self.log_scale;
+        let (lo, hi) = (
+            weight.ln() - ratio.ln() + MARGIN - c,
+            weight.ln() + ratio.ln() - MARGIN - c,
+        );
+        if !(hi >= 0.0 && lo < hi) {
+            return (f64::NAN, f64::NAN);
+        }
+        let slope = 1.0 + 0.5 * force_decay(&model.potential);
+        let d = self.reach;
+        // The gap where log_tilt reaches a >= 0.
+        let inverse = |a: f64| {
+            if a <= slope * d {
+                a / slope
+            } else {
+                d + 4.0 * d * (-slope + (slope * slope + (a - slope * d) / (2.0 * d)).sqrt())
+            }
+        };
+        let low = if lo <= 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            inverse(lo)
+        };
+        (low, inverse(hi))
+    }
+
     /// Draws member `index` (stratified in its proposal quantile, which lies in
     /// [index/N, (index+1)/N), or for antithetic pairs in [k/(N/2), (k+1)/(N/2)) for the
     /// pair k = index/2), consuming the first three numbers of `rng` (five with the affine
@@ -391,6 +425,7 @@ impl PopulationSpec {
 mod tests {
     use super::*;
     use crate::driving::Driving;
+    use crate::dynamics::splitting::Decision;
     use crate::schedule::StrainSchedule;
 
     fn model(potential: Potential) -> Model {
@@ -411,6 +446,49 @@ mod tests {
         let n = terms.len() as f64;
         let pairs: f64 = terms.chunks_exact(2).map(|p| (p[1] - p[0]).powi(2)).sum();
         (terms.iter().sum::<f64>() / n, pairs.sqrt() / n)
+    }
+
+    /// Inside the keep interval the weight windows keep the lane, and the interval is as
+    /// wide as the window allows: just outside it (beyond the margin) they do not, for
+    /// weights whose interval starts in contact, on the linear part and beyond the reach.
+    #[test]
+    fn keep_interval_is_the_window() {
+        let splitting = Splitting {
+            ratio: 2.0,
+            lanes_per_member: 8,
+        };
+        for pot in [
+            Potential::Harmonic { eps: 1.0 },
+            Potential::Exponential {
+                eps: 1.0,
+                alpha: 3.0,
+            },
+        ] {
+            let m = model(pot);
+            let grid = Grid::uniform(0.01, 100);
+            let spec =
+                PopulationSpec::new(&m, &grid, 2000, 7, None, None, Some(1.5), None, 0, None)
+                    .unwrap();
+            let mut checked = 0;
+            for &h in &[-1.0, 0.3, 1.2, 2.5, 6.0] {
+                let weight = spec.target_weight(&m, h);
+                let (lo, hi) = spec.keep_interval(&m, weight, splitting.ratio);
+                assert!(lo < h && h < hi, "{h}: ({lo}, {hi})");
+                let decide = |g: f64| splitting.decide(weight, spec.target_weight(&m, g), 0.5, 9);
+                for k in 0..=200 {
+                    let g = lo.max(-3.0) + (hi - lo.max(-3.0)) * k as f64 / 200.0;
+                    if g > lo && g < hi {
+                        assert_eq!(decide(g), Decision::Keep, "{h}: {g}");
+                        checked += 1;
+                    }
+                }
+                assert_ne!(decide(hi + 1e-6), Decision::Keep, "{h}: just above {hi}");
+                if lo.is_finite() {
+                    assert_ne!(decide(lo - 1e-6), Decision::Keep, "{h}: just below {lo}");
+                }
+            }
+            assert!(checked > 900);
+        }
     }
 
     /// The weighted population integrates (phi_hat/2) int e^h g_in(h) f(h) dh without bias:
