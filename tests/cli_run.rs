@@ -332,6 +332,46 @@ fn antithetic_pairs_at_large_strain_are_flagged() {
     }
 }
 
+/// Entrants with members on the gap proposal beyond gamma_eff = 2 are flagged before
+/// solving, naming the key to set; with the affine proposal, or at a small strain, they are
+/// not.
+#[test]
+fn entrants_with_the_gap_proposal_at_large_strain_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheared = |rate: f64, sampling: &str| {
+        format!(
+            "{}[driving]\nkind = \"shear\"\nschedule = \"rate\"\ngamma_dot = {rate}\n",
+            GOOD.replace(
+                "size = 1000",
+                &format!("size = 1000\nentrants = 2\n{sampling}")
+            )
+        )
+    };
+    let reach = "strain_reach = 3.0";
+    for (rate, sampling, flagged) in [(5.0, "", true), (5.0, reach, false), (2.0, "", false)] {
+        std::fs::write(dir.path().join("c.toml"), sheared(rate, sampling)).unwrap();
+        let out = dmfe(
+            dir.path(),
+            &[
+                "run",
+                "c.toml",
+                "--quiet",
+                "-o",
+                &format!("{rate}{flagged}.h5"),
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert_eq!(
+            err.contains(
+                "warning: population.entrants with the gap proposal up to gamma_eff = 2.500"
+            ) && err.contains("population.strain_reach"),
+            flagged,
+            "{rate} {sampling}: {err}"
+        );
+    }
+}
+
 /// A run that converges onto its own noise says so, even with --quiet, and names the key.
 #[test]
 fn a_noise_dominated_run_is_flagged() {

@@ -66,7 +66,7 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
         let (problem, spec) = cfg.problem()?;
         if root {
             let seed = problem.population.seed;
-            super::run::warn_if_pairs_strained(&problem, &format!(" ({what}, seed {seed})"));
+            super::run::warn_about_sampling(&problem, &format!(" ({what}, seed {seed})"));
         }
         if !quiet {
             eprintln!(

@@ -132,13 +132,10 @@ impl FlowConfig {
     /// `[population]` as given when it sets `strain_reach`, or when the strain is at most
     /// [`AFFINE_FROM`]; beyond, the affine proposal reaching `strain` (docs/equations.md,
     /// "Affine proposal": with the gap proposal the members in contact thin out as
-    /// 1/gamma^2) unless entrants are drawn, without antithetic pairs (they need the gap
-    /// proposal).
+    /// 1/gamma^2), without antithetic pairs (they need the gap proposal).
     fn sampling(&self, strain: f64, seed: usize) -> PopulationSection {
         let p = &self.population;
-        // Entrants are drawn where the sweep brings pairs to contact: the members keep the
-        // gap proposal.
-        let affine = p.strain_reach.is_none() && p.entrants == 0 && strain > AFFINE_FROM;
+        let affine = p.strain_reach.is_none() && strain > AFFINE_FROM;
         PopulationSection {
             seed: p.seed + seed as u64,
             strain_reach: if affine { Some(strain) } else { p.strain_reach },
@@ -262,19 +259,5 @@ mod tests {
         for run in [slow, fast] {
             run.problem().unwrap();
         }
-    }
-
-    /// With entrants the members keep the gap proposal at every rate, and their default reach
-    /// omits the strain term (gamma_dot = 3 to strain 20: T t_max/zeta = 3.35, not 800).
-    #[test]
-    fn entrants_keep_the_gap_proposal() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("runs/flow-liquid.toml");
-        let cfg = FlowConfig::load(&path, &["population.entrants=20".into()]).unwrap();
-        let fast = cfg.run_config(3.0, 0);
-        assert!(fast.population.strain_reach.is_none());
-        let (problem, _) = fast.problem().unwrap();
-        assert_eq!(problem.population.strain_reach, 0.0);
-        assert!((problem.population.reach - 0.5 * 6.7).abs() < 1e-9);
-        assert_eq!(problem.population.entry.map(|e| e.per_step), Some(20));
     }
 }

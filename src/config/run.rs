@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::driving::Driving;
 use crate::dynamics::entry::Entry;
-use crate::dynamics::sampling::{default_reach, largest_strain};
+use crate::dynamics::sampling::largest_strain;
 use crate::dynamics::splitting::Splitting;
 use crate::dynamics::{Grid, Model, PopulationSpec, Problem, Scheme, SolverSpec};
 use crate::error::{Error, Result};
@@ -493,10 +493,7 @@ impl RunConfig {
             p.seed,
             p.h0_min,
             p.h0_max,
-            // With entrants the contacts the strain makes are theirs (they are drawn where
-            // the sweep brings them), so the members' reach omits the strain term.
-            p.reach
-                .or((p.entrants > 0).then(|| default_reach(&model, &grid, false))),
+            p.reach,
             p.strain_reach,
             self.output.samples,
             p.splitting.then_some(Splitting {

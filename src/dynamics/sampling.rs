@@ -140,19 +140,18 @@ pub fn largest_strain(model: &Model, grid: &Grid) -> f64 {
 }
 
 /// The default MSD reach of a run: a free-particle bound on how far pairs move,
-/// T t_max/zeta + (f0 t_max/zeta)^2, plus 2 gamma_eff_max^2 when the members must reach the
-/// contacts the strain makes (`strain_term`: the gap proposal without entrants); at least
-/// 0.25.
-pub fn default_reach(model: &Model, grid: &Grid, strain_term: bool) -> f64 {
+/// T t_max/zeta + (f0 t_max/zeta)^2, plus 2 gamma_eff_max^2 when the strain is left to the
+/// gap proposal (`strain_reach` = 0); at least 0.25.
+pub fn default_reach(model: &Model, grid: &Grid, strain_reach: f64) -> f64 {
     let t_max = grid.time(grid.steps);
     let f0 = match model.noise {
         ExternalNoise::None => 0.0,
         ExternalNoise::Constant { f0 } | ExternalNoise::Active { f0, .. } => f0,
     };
-    let g_max = if strain_term {
-        largest_strain(model, grid)
-    } else {
+    let g_max = if strain_reach > 0.0 {
         0.0
+    } else {
+        largest_strain(model, grid)
     };
     (model.temperature * t_max / model.zeta_hat
         + (f0 * t_max / model.zeta_hat).powi(2)
@@ -196,7 +195,7 @@ impl PopulationSpec {
         splitting: Option<Splitting>,
     ) -> Result<Self> {
         let strain_reach = strain_reach.unwrap_or(0.0);
-        let reach = reach.unwrap_or_else(|| default_reach(model, grid, strain_reach <= 0.0));
+        let reach = reach.unwrap_or_else(|| default_reach(model, grid, strain_reach));
         let affine = strain_reach > 0.0;
         let h0_min = h0_min.unwrap_or_else(|| default_h0_min(model, affine));
         let h0_max = h0_max.unwrap_or_else(|| default_h0_max(model, reach));
