@@ -83,7 +83,7 @@ fn entrants_are_unbiased_in_a_cage() {
 /// In the liquid sheared to strain 20 (gamma_dot = 1.25, 0.25 per step), with the members on
 /// the affine proposal as the warning asks, the populations with and without entrants agree
 /// on every statistic (measured: the energy's scatter 3.5x, 3.3x and 1.7x smaller early,
-/// midway and late with 400 entrants per step, for about three times the work).
+/// midway and late with 400 entrants per step).
 #[test]
 fn entrants_are_unbiased_in_a_sheared_liquid() {
     compare(Inputs::Liquid, 1.25, 20000, 400);
