@@ -32,10 +32,23 @@ fn wait_for(path: &Path, limit: Duration) {
     std::thread::sleep(Duration::from_millis(300));
 }
 
+/// SIGKILL part-way and resume: every dataset equals the uninterrupted run's, for the plain
+/// population and for a split one with entrants.
 #[test]
 fn sigkill_then_resume_is_bit_identical() {
+    let entering = CONFIG.replace(
+        "size = 40000\n",
+        "size = 40000\nsplitting = true\nentrants = 40\n",
+    );
+    assert_ne!(entering, CONFIG);
+    for config in [CONFIG, &entering] {
+        sigkill_then_resume(config);
+    }
+}
+
+fn sigkill_then_resume(config: &str) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("c.toml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("c.toml"), config).unwrap();
     let reference = dmfe(dir.path(), &["run", "c.toml", "-o", "ref.h5", "--quiet"]);
     assert!(
         reference.status.success(),
