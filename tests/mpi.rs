@@ -39,11 +39,19 @@ fn ok(out: &Output) {
 }
 
 /// One process without mpirun, and 1, 2 and 3 ranks, write the same results; the file
-/// records the ranks.
+/// records the ranks. Also with entrants (their 16 blocks after the members' 36: 4 waves).
 #[test]
 fn any_number_of_ranks_gives_the_single_process_output() {
+    let entering = CONFIG.replace("splitting = true\n", "splitting = true\nentrants = 100\n");
+    assert_ne!(entering, CONFIG);
+    for config in [CONFIG, &entering] {
+        ranks_give_the_single_process_output(config);
+    }
+}
+
+fn ranks_give_the_single_process_output(config: &str) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("c.toml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("c.toml"), config).unwrap();
     ok(&dmfe(
         dir.path(),
         &[
