@@ -88,3 +88,37 @@ fn entrants_are_unbiased_in_a_cage() {
 fn entrants_are_unbiased_in_a_sheared_liquid() {
     compare(Inputs::Liquid, 1.25, 20000, 400);
 }
+
+/// The free fluctuation has twice the particle's variance (docs/equations.md (J1): the pair's
+/// linear part is the particle's, with twice its noise), v(t) = 2 Delta_r(t), to rounding, in
+/// both schemes: the free map and the particle solver read the same step responses, noise
+/// factor and white force.
+#[test]
+fn free_variance_is_twice_the_msd() {
+    use dmfe::dynamics::entry::FreeMap;
+    use dmfe::dynamics::particle::{solve_particle, step_responses};
+    use dmfe::linalg::cholesky_regularised;
+    for scheme in ["discrete", "trapezoid"] {
+        let text = config(2, 0, 1, 0.0).replace(
+            "steps = 80\n",
+            &format!("steps = 80\nscheme = \"{scheme}\"\n"),
+        );
+        let (problem, _) = common::problem(&text);
+        let (model, grid) = (&problem.model, &problem.grid);
+        let n = grid.len();
+        let k = fixed::kernels(Inputs::Liquid, n, grid.dt);
+        let (chol, shift) = cholesky_regularised(k.m_c.view()).unwrap();
+        assert_eq!(shift, 0.0);
+        let white = (2.0 * model.temperature * model.zeta_hat / grid.dt).sqrt();
+        let (_, s) = step_responses(model, grid, &k, n);
+        let map = FreeMap::new(s.view(), chol.view(), grid.dt, white);
+        let particle = solve_particle(model, grid, &k, n);
+        for t in 0..n {
+            let (v, d) = (map.variance(t), particle.delta_r[t]);
+            assert!(
+                (v - 2.0 * d).abs() <= 1e-10 * (1.0 + d),
+                "{scheme} {t}: {v} {d}"
+            );
+        }
+    }
+}

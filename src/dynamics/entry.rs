@@ -23,6 +23,7 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::sampling::Member;
 use crate::error::{Error, Result};
 use crate::linalg::{dot, gemm_add};
 
@@ -184,7 +185,6 @@ impl FreeMap {
     /// A copy's free fluctuations after its split at point t, from its parent's `free` and
     /// the changes of the white forces (steps >= t) and normals (points > t) it drew anew.
     pub fn update_after(&self, t: usize, free: &mut [f64], d_white: &[f64], d_z: &[f64]) {
-        let n = free.len();
         for (k, y) in free.iter_mut().enumerate().skip(t + 1) {
             let w = self.white.row(k);
             let b = self.coloured.row(k);
@@ -192,25 +192,19 @@ impl FreeMap {
             let b = &b.as_slice().expect("row-major")[t + 1..=k];
             *y += dot(w, &d_white[t..k]) + dot(b, &d_z[t + 1..=k]);
         }
-        debug_assert_eq!(free.len(), n);
     }
 }
 
-/// One entrant's draw (before its normals): its gap variables, the free fluctuation its
-/// normals are conditioned on at its step, and its weight before the hand-over factor.
+/// One entrant's draw (before its normals): the member it is, with its weight before the
+/// hand-over factor ((phi_hat/2) g_in(h0) e^{L - Delta_r(t_j) + v_j/2}, times N/per_step:
+/// population averages divide by the N members; g_c is drawn around the sweep
+/// -gamma_j c_u), and the free fluctuation Y(t_j) its normals are conditioned on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Draw {
-    /// Initial gap h0.
-    pub h0: f64,
-    /// g_c, drawn around the sweep -gamma_j c_u.
-    pub g_c: f64,
-    /// Unit relative displacement c_u ~ N(0, 1).
-    pub c_unit: f64,
+    /// The entrant's gap variables and weight.
+    pub member: Member,
     /// The free fluctuation Y(t_j) the normals are conditioned on.
     pub target: f64,
-    /// (phi_hat/2) g_in(h0) e^{L - Delta_r(t_j) + v_j/2}, times N/per_step (population
-    /// averages divide by the N members).
-    pub weight: f64,
 }
 
 /// What an entrant's draw needs to know about its step j.
@@ -246,11 +240,13 @@ impl Entry {
         let h0 = c + v + v.sqrt() * rng.sample::<f64, _>(StandardNormal);
         let log_w = log_g_in(h0) + self.level - at.delta_r + 0.5 * v;
         Draw {
-            h0,
-            g_c,
-            c_unit,
+            member: Member {
+                h0,
+                g_c,
+                c_unit,
+                weight: half_phi * (members as f64 / self.per_step as f64) * log_w.exp(),
+            },
             target: c - h0,
-            weight: half_phi * (members as f64 / self.per_step as f64) * log_w.exp(),
         }
     }
 }
@@ -341,9 +337,9 @@ mod tests {
         };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
         let (entrants, se_e) = stats(&mut (0..m).map(|_| {
-            let d = entry.draw(at, 2, 1.0, log_g_in, &mut rng);
+            let Draw { member: d, target } = entry.draw(at, 2, 1.0, log_g_in, &mut rng);
             let a = at.gamma * d.g_c * d.c_unit + 0.5 * (at.gamma * d.c_unit).powi(2);
-            let g = d.h0 + a + at.delta_r + d.target;
+            let g = d.h0 + a + at.delta_r + target;
             assert!(g <= entry.level + 1e-12);
             d.weight * (-0.5 * d.h0 * d.h0).exp()
         }));

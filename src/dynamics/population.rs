@@ -20,7 +20,6 @@ use super::observables::{Geometry, Observable};
 use super::particle::step_responses;
 use super::pool::Pool;
 use super::response::LinearDynamics;
-use super::sampling::Member;
 use super::sampling::{lane_rng, member_rng};
 use super::scheme::MemoryWeights;
 use super::splitting::Decision;
@@ -447,12 +446,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                     &mut rng,
                 );
                 entering[b] = Some((j, d.target));
-                Member {
-                    h0: d.h0,
-                    g_c: d.g_c,
-                    c_unit: d.c_unit,
-                    weight: d.weight,
-                }
+                d.member
             }
             _ => pb.population.draw(model, i, &mut rng),
         };
