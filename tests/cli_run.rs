@@ -69,6 +69,13 @@ fn bad_inputs_are_refused_with_the_key() {
         ),
         "population.entrants",
     );
+    bad(
+        &GOOD.replace(
+            "size = 1000",
+            "size = 1000\nentrants = 2\nentry_width = -0.5",
+        ),
+        "population.entry_width",
+    );
     // dt = 0.025: a hand-over rate above 1/dt = 40 would hand over more than the weight.
     bad(
         &GOOD.replace(

@@ -163,7 +163,7 @@ fn aqrd_equals_aqs_at_rescaled_strain() {
 /// Reproducibility: bit-identical results with 1 and 2 threads, with and without importance
 /// splitting (copies belong to their member's block and draw from their own streams), and
 /// with antithetic pairs (a pair never straddles two blocks), and with entrants (their own
-/// blocks after the members').
+/// blocks after the members'), also in antithetic twins.
 #[test]
 fn bit_identical_for_any_thread_count() {
     let plain = liquid(
@@ -178,10 +178,12 @@ fn bit_identical_for_any_thread_count() {
         "splitting = true\nantithetic = true\n",
     );
     let entering = split.replace("splitting = true\n", "splitting = true\nentrants = 600\n");
+    let twinned = paired.replace("antithetic = true\n", "antithetic = true\nentrants = 600\n");
     assert_ne!(plain, split);
     assert_ne!(split, paired);
     assert_ne!(split, entering);
-    for text in [plain, split, paired, entering] {
+    assert_ne!(paired, twinned);
+    for text in [plain, split, paired, entering, twinned] {
         let (p, s) = problem(&text);
         let with = |threads: usize| {
             rayon::ThreadPoolBuilder::new()

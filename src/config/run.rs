@@ -126,6 +126,9 @@ pub struct PopulationSection {
     /// Hand-over rate (per unit time) while the free gap is at or below L (default 1 at
     /// rest, min(5, 1/dt) under driving).
     pub entry_rate: Option<f64>,
+    /// Width of the ramp below entry_level over which the hand-over rate rises from zero to
+    /// entry_rate (0: a step at entry_level; default 1 with antithetic pairs, else 0).
+    pub entry_width: Option<f64>,
 }
 
 /// `[solver]`: the Eissfeller-Opper iteration.
@@ -516,6 +519,11 @@ impl RunConfig {
                     } else {
                         1.0
                     }),
+                    // Antithetic twins need a hand-over continuous in the free gap
+                    // (docs/equations.md, "Entrants").
+                    width: p
+                        .entry_width
+                        .unwrap_or(if p.antithetic { 1.0 } else { 0.0 }),
                 }
             }),
             grid.dt,

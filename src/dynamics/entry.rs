@@ -38,8 +38,11 @@ pub struct Entry {
     pub per_step: usize,
     /// Entry level L: a free gap at or below it hands weight over.
     pub level: f64,
-    /// Hand-over rate (per unit time) while the free gap is at or below L.
+    /// Hand-over rate (per unit time) while the free gap is at or below L - width.
     pub rate: f64,
+    /// Width of the ramp below L over which the hand-over rate rises from 0 to `rate`
+    /// (0: a step at L).
+    pub width: f64,
 }
 
 impl Entry {
@@ -54,6 +57,12 @@ impl Entry {
         if !self.level.is_finite() {
             return Err(Error::config("population.entry_level", "must be finite"));
         }
+        if !(self.width >= 0.0 && self.width.is_finite()) {
+            return Err(Error::config(
+                "population.entry_width",
+                format!("must be finite and >= 0, got {}", self.width),
+            ));
+        }
         if !(self.rate > 0.0 && self.rate * dt <= 1.0) {
             return Err(Error::config(
                 "population.entry_rate",
@@ -67,13 +76,27 @@ impl Entry {
         Ok(())
     }
 
+    /// The share of the full hand-over rate at free gap `g`: 1 at or below L - width, 0
+    /// above L, linear between (a step at L for width 0).
+    fn share(&self, g: f64) -> f64 {
+        if g > self.level {
+            0.0
+        } else if g <= self.level - self.width {
+            1.0
+        } else {
+            (self.level - g) / self.width
+        }
+    }
+
+    /// The fraction lambda = rate dt share(g) of the weight handed over at a point where the
+    /// free gap is `g`.
+    pub fn handed(&self, dt: f64, g: f64) -> f64 {
+        self.rate * dt * self.share(g)
+    }
+
     /// The factor 1 - lambda a weight keeps at a point where the free gap is `g`.
     pub fn keep(&self, dt: f64, g: f64) -> f64 {
-        if g <= self.level {
-            1.0 - self.rate * dt
-        } else {
-            1.0
-        }
+        1.0 - self.handed(dt, g)
     }
 
     /// The step at which entrant `id` enters (>= 1).
@@ -92,8 +115,8 @@ impl std::fmt::Display for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} per step, entry_level = {}, entry_rate = {}",
-            self.per_step, self.level, self.rate
+            "{} per step, entry_level = {}, entry_rate = {}, entry_width = {}",
+            self.per_step, self.level, self.rate, self.width
         )
     }
 }
@@ -222,15 +245,25 @@ impl Entry {
     /// Draws an entrant's gap variables from its stream (before its noise). `members` is the
     /// population size N, `half_phi` = phi_hat/2 and `log_g_in` the log of the initial gap
     /// distribution's factor g_in.
+    ///
+    /// With `mirror` the draw is the antithetic twin of the one the same stream gives without
+    /// it (docs/equations.md, "Antithetic pairs"): c_u -> -c_u with the same offset
+    /// w = g_c + gamma_j c_u from the sweep, the same free gap g_j and the same Y(t_j), so the
+    /// twins have the same gap and free gap at t_j, and their affine gaps at other strains
+    /// differ by 2 w c_u (gamma_j - gamma). The map leaves the proposal invariant (c_u and w
+    /// are independent standard normals), so the twin is an entrant like any other, with
+    /// the weight of its own h0.
     pub fn draw(
         &self,
         at: AtStep,
         members: usize,
         half_phi: f64,
         log_g_in: impl Fn(f64) -> f64,
+        mirror: bool,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Draw {
         let c_unit: f64 = rng.sample(StandardNormal);
+        let c_unit = if mirror { -c_unit } else { c_unit };
         let g_c = -at.gamma * c_unit + rng.sample::<f64, _>(StandardNormal);
         let u: f64 = 1.0 - rng.random::<f64>();
         let g = self.level + u.ln();
@@ -307,17 +340,82 @@ mod tests {
         }
     }
 
-    /// The entrant's weight is the target law over the proposal: for a function of h0 and
-    /// of the free gap at t_j, F = e^{-h0^2/2} 1{g <= L}, the entrants' weighted mean equals
-    /// the target integral, estimated independently by drawing h0 ~ N(0, 1), g_c, c_u and
-    /// Y from their laws (within 4 combined standard errors; sheared, with a g_in that
-    /// suppresses h0 < 0).
+    /// The hand-over ramps from nothing at L to the full rate at L - width, and is a step at
+    /// L for width 0.
+    #[test]
+    fn hand_over_ramps_below_the_level() {
+        let ramp = Entry {
+            per_step: 4,
+            level: 1.0,
+            rate: 5.0,
+            width: 1.0,
+        };
+        let dt = 0.1;
+        for (g, keep) in [(2.0, 1.0), (1.0, 1.0), (0.5, 0.75), (0.0, 0.5), (-3.0, 0.5)] {
+            assert!((ramp.keep(dt, g) - keep).abs() < 1e-15, "{g}");
+        }
+        let step = Entry { width: 0.0, ..ramp };
+        assert_eq!(step.keep(dt, 1.0), 0.5);
+        assert_eq!(step.keep(dt, 1.0 + 1e-12), 1.0);
+        assert!(Entry {
+            width: -1.0,
+            ..ramp
+        }
+        .validate(dt)
+        .is_err());
+    }
+
+    /// An antithetic twin, drawn from its partner's stream, has the opposite c_u, the same
+    /// offset from the sweep g_c + gamma_j c_u, the same free fluctuation Y(t_j) and the same
+    /// free gap at t_j.
+    #[test]
+    fn twins_mirror_c_u_at_their_step() {
+        let entry = Entry {
+            per_step: 4,
+            level: 1.0,
+            rate: 5.0,
+            width: 1.0,
+        };
+        let at = AtStep {
+            gamma: 1.3,
+            delta_r: 0.7,
+            variance: 1.4,
+        };
+        let free_gap = |d: &Draw| {
+            let m = d.member;
+            m.h0 + at.gamma * m.g_c * m.c_unit
+                + 0.5 * (at.gamma * m.c_unit).powi(2)
+                + at.delta_r
+                + d.target
+        };
+        for seed in 0..20 {
+            let draw = |mirror| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+                entry.draw(at, 100, 1.0, |h| -h.min(0.0).powi(2), mirror, &mut rng)
+            };
+            let (a, b) = (draw(false), draw(true));
+            let (ma, mb) = (a.member, b.member);
+            assert_eq!(ma.c_unit, -mb.c_unit);
+            let offset = |m: Member| m.g_c + at.gamma * m.c_unit;
+            assert!((offset(ma) - offset(mb)).abs() < 1e-12);
+            assert!((a.target - b.target).abs() < 1e-12);
+            assert!((free_gap(&a) - free_gap(&b)).abs() < 1e-12);
+            assert!(free_gap(&a) <= entry.level + 1e-12);
+        }
+    }
+
+    /// The entrant's weight is the target law over the proposal, also for antithetic twins:
+    /// for a function of h0 and of the free gap at t_j, F = e^{-h0^2/2} 1{g <= L}, the
+    /// entrants' weighted mean equals the target integral, estimated independently by
+    /// drawing h0 ~ N(0, 1), g_c, c_u and Y from their laws (within 4 combined standard
+    /// errors; sheared, with a g_in that suppresses h0 < 0).
     #[test]
     fn entrant_weights_follow_the_target() {
         let entry = Entry {
             per_step: 2,
             level: 0.4,
             rate: 1.0,
+            width: 0.0,
         };
         let at = AtStep {
             gamma: 0.8,
@@ -335,14 +433,6 @@ mod tests {
             let mean = s / m as f64;
             (mean, ((q / m as f64 - mean * mean) / m as f64).sqrt())
         };
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
-        let (entrants, se_e) = stats(&mut (0..m).map(|_| {
-            let Draw { member: d, target } = entry.draw(at, 2, 1.0, log_g_in, &mut rng);
-            let a = at.gamma * d.g_c * d.c_unit + 0.5 * (at.gamma * d.c_unit).powi(2);
-            let g = d.h0 + a + at.delta_r + target;
-            assert!(g <= entry.level + 1e-12);
-            d.weight * (-0.5 * d.h0 * d.h0).exp()
-        }));
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(10);
         let (direct, se_d) = stats(&mut (0..m).map(|_| {
             let mut normal = || rng.sample::<f64, _>(StandardNormal);
@@ -356,11 +446,21 @@ mod tests {
                 0.0
             }
         }));
-        let z = (entrants - direct) / (se_e * se_e + se_d * se_d).sqrt();
-        assert!(
-            z.abs() < 4.0,
-            "{entrants} +- {se_e} against {direct} +- {se_d}"
-        );
-        assert!(se_e < se_d, "{se_e} {se_d}");
+        for mirror in [false, true] {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+            let (entrants, se_e) = stats(&mut (0..m).map(|_| {
+                let Draw { member: d, target } = entry.draw(at, 2, 1.0, log_g_in, mirror, &mut rng);
+                let a = at.gamma * d.g_c * d.c_unit + 0.5 * (at.gamma * d.c_unit).powi(2);
+                let g = d.h0 + a + at.delta_r + target;
+                assert!(g <= entry.level + 1e-12);
+                d.weight * (-0.5 * d.h0 * d.h0).exp()
+            }));
+            let z = (entrants - direct) / (se_e * se_e + se_d * se_d).sqrt();
+            assert!(
+                z.abs() < 4.0,
+                "mirror {mirror}: {entrants} +- {se_e} against {direct} +- {se_d}"
+            );
+            assert!(se_e < se_d, "{se_e} {se_d}");
+        }
     }
 }

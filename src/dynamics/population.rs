@@ -443,6 +443,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                     pb.population.size,
                     0.5 * model.phi_hat,
                     |h| model.log_g_in(h),
+                    pb.population.antithetic && i % 2 == 1,
                     &mut rng,
                 );
                 entering[b] = Some((j, d.target));
@@ -565,7 +566,8 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                     let kept: f64 = (1..j)
                         .map(|k| e.keep(dt, base(k, b) + lane.free[k]))
                         .product();
-                    lane.enter_at(j, members[b].weight * e.rate * dt * kept);
+                    let handed = e.handed(dt, base(j, b) + lane.free[j]);
+                    lane.enter_at(j, members[b].weight * handed * kept);
                 }
                 None => lane.hands_over = true,
             }
@@ -683,14 +685,22 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             // The range is fixed first: copies made at t are not decided again at t. The
             // twins of an antithetic pair (adjacent lanes: the pair's members, then each
             // copy of the first followed by the same copy of the second) are decided
-            // together, on the geometric mean of their targets, with one draw of their
-            // shared stream, so they split, survive and drop alike and stay adjacent.
+            // together, on the geometric means of their weights and of their targets, with
+            // one draw of their shared stream, so they split, survive and drop alike and
+            // stay adjacent. Their weights differ once they hand weight over to entrants
+            // (and entrant twins differ by g_in(h0) and their hand-over), so a surviving
+            // twin's weight is divided by the pair's survival probability, and a split
+            // twin's by the number of copies: unbiased for each twin.
             let twins = pb.population.unit();
             let mut weight_windows = |lanes: &mut Vec<Lane>, t: usize, tally: &mut Tally| {
                 let end = lanes.len();
                 for l in (0..end).step_by(twins) {
                     let room = lane_cap.saturating_sub(lanes.len()) / twins;
-                    let weight = lanes[l].weight;
+                    let weight = lanes[l..l + twins]
+                        .iter()
+                        .map(|lane| lane.weight)
+                        .reduce(|a, b| if a == b { a } else { (a * b).sqrt() })
+                        .expect("a lane");
                     if weight == 0.0 {
                         continue;
                     }
@@ -721,7 +731,11 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                         Decision::Keep => {}
                         Decision::Survive(w) => {
                             for lane in &mut lanes[l..l + twins] {
-                                lane.weight = w;
+                                lane.weight = if lane.weight == weight {
+                                    w
+                                } else {
+                                    lane.weight * (w / weight)
+                                };
                             }
                         }
                         Decision::Drop => {
@@ -731,9 +745,8 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                             }
                         }
                         Decision::Split(k) => {
-                            let w = weight / k as f64;
                             for lane in &mut lanes[l..l + twins] {
-                                lane.weight = w;
+                                lane.weight /= k as f64;
                             }
                             for _ in 1..k {
                                 for j in l..l + twins {
@@ -744,7 +757,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                                     let copy = lanes[j].copy_at(
                                         t,
                                         copies[b],
-                                        w,
+                                        lanes[j].weight,
                                         rng,
                                         white,
                                         inp.chol,

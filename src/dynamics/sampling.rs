@@ -262,15 +262,20 @@ impl PopulationSpec {
         Ok(self)
     }
 
-    /// The spec with entrants, checked against the time step `dt`. Antithetic twins would
-    /// hand over their weight at different times, so the two are not combined.
+    /// The spec with entrants, checked against the time step `dt`. With antithetic pairs
+    /// the entrants come in twins too (consecutive entrants, mirrored at their step), and
+    /// the error's pairs are pairs of twins of the same step: the count per step must be a
+    /// multiple of 4.
     pub fn with_entry(mut self, entry: Option<Entry>, dt: f64) -> Result<Self> {
         if let Some(e) = entry {
             e.validate(dt)?;
-            if self.antithetic {
+            if self.antithetic && !e.per_step.is_multiple_of(4) {
                 return Err(Error::config(
                     "population.entrants",
-                    "cannot be combined with population.antithetic",
+                    format!(
+                        "must be a multiple of 4 with population.antithetic, got {}",
+                        e.per_step
+                    ),
                 ));
             }
         }
