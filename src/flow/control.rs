@@ -16,7 +16,7 @@ pub struct Control {
     pub stress: Steady,
     /// The control's stress on the run's grid.
     pub stress_series: Array1<f64>,
-    /// The linear-response stress F beta sum_j dgamma_j M_C0(t, t_j) of the start-up from the
+    /// The linear-response stress F beta sum_j dgamma_j M_C0(t, t_j - dt/2) of the start-up from the
     /// control's kernels (Eq. (L1)), on the run's grid.
     pub linear: Array1<f64>,
     /// Its average over the steady window.
@@ -26,13 +26,17 @@ pub struct Control {
     pub eta_green_kubo: f64,
 }
 
-/// F beta sum_{j=1}^{i} (gamma_j - gamma_{j-1}) M_C(t_i, t_j) at every point i: the linear
-/// response (L1) of the strain history `gamma` (beta = 1/T; NaN at T = 0).
+/// F beta sum_{j=1}^{i} (gamma_j - gamma_{j-1}) (M_C(t_i, t_j) + M_C(t_i, t_{j-1}))/2 at every
+/// point i: the linear response (L1) of the strain history `gamma` (beta = 1/T; NaN at
+/// T = 0), each step's increment spread over its step as the time-stepping spreads it. (The
+/// end point alone, M_C(t_i, t_j), overstates a start-up's response by
+/// F beta gamma_dot (dt/2) (M_C(t_i, t_i) - M_C(t_i, 0)): measured at gamma_dot = 0.02,
+/// 16-19% at dt = 0.2 against a stress that moved by at most 5% from dt = 0.05.)
 pub fn linear_stress(f: f64, temperature: f64, gamma: &[f64], m_c: &Array2<f64>) -> Array1<f64> {
     let n = gamma.len();
     Array1::from_shape_fn(n, |i| {
         let sum: f64 = (1..=i)
-            .map(|j| (gamma[j] - gamma[j - 1]) * m_c[[i, j]])
+            .map(|j| (gamma[j] - gamma[j - 1]) * 0.5 * (m_c[[i, j]] + m_c[[i, j - 1]]))
             .sum();
         f * sum / temperature
     })
@@ -85,7 +89,7 @@ mod tests {
     }
 
     /// A start-up gamma = gamma_dot t: the sum over increments is the geometric series
-    /// F beta gamma_dot dt a sum_{k=0}^{i-1} q^k, q = e^{-dt/tau0}, to rounding.
+    /// F beta gamma_dot dt a ((1 + q)/2) sum_{k=0}^{i-1} q^k, q = e^{-dt/tau0}, to rounding.
     #[test]
     fn linear_stress_of_a_start_up_is_the_geometric_series() {
         let (n, dt, rate, f, t) = (60, 0.1, 0.2, 0.64, 0.5);
@@ -93,7 +97,8 @@ mod tests {
         let s = linear_stress(f, t, &gamma, &exponential(n, dt));
         let q = (-dt / 1.5f64).exp();
         for i in 0..n {
-            let exact = f / t * rate * dt * 0.3 * (1.0 - q.powi(i as i32)) / (1.0 - q);
+            let exact =
+                f / t * rate * dt * 0.3 * 0.5 * (1.0 + q) * (1.0 - q.powi(i as i32)) / (1.0 - q);
             assert!((s[i] - exact).abs() < 1e-13, "{i}: {} vs {exact}", s[i]);
         }
     }
