@@ -76,6 +76,13 @@ fn bad_inputs_are_refused_with_the_key() {
         ),
         "population.entry_width",
     );
+    bad(
+        &GOOD.replace(
+            "size = 1000",
+            "size = 1000\nentrants = 2\nentry_ramp = -1.0",
+        ),
+        "population.entry_ramp",
+    );
     // dt = 0.025: a hand-over rate above 1/dt = 40 would hand over more than the weight.
     bad(
         &GOOD.replace(

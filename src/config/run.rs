@@ -129,6 +129,10 @@ pub struct PopulationSection {
     /// Width of the ramp below entry_level over which the hand-over rate rises from zero to
     /// entry_rate (0: a step at entry_level; default 1 with antithetic pairs, else 0).
     pub entry_width: Option<f64>,
+    /// Time over which the hand-over rate rises linearly from zero to entry_rate (default 0:
+    /// the full rate from the first step).
+    #[serde(default)]
+    pub entry_ramp: f64,
 }
 
 /// `[solver]`: the Eissfeller-Opper iteration.
@@ -458,6 +462,11 @@ impl RunConfig {
                 check(v.is_finite(), k, || format!("must be finite, got {v}"))?;
             }
         }
+        check(
+            p.entry_ramp >= 0.0 && p.entry_ramp.is_finite(),
+            "population.entry_ramp",
+            || format!("must be finite and >= 0, got {}", p.entry_ramp),
+        )?;
         let s = &self.solver;
         check(
             s.damping > 0.0 && s.damping <= 1.0,
@@ -524,6 +533,7 @@ impl RunConfig {
                     width: p
                         .entry_width
                         .unwrap_or(if p.antithetic { 1.0 } else { 0.0 }),
+                    ramp: (p.entry_ramp / grid.dt).max(1.0),
                 }
             }),
             grid.dt,

@@ -43,6 +43,9 @@ pub struct Entry {
     /// Width of the ramp below L over which the hand-over rate rises from 0 to `rate`
     /// (0: a step at L).
     pub width: f64,
+    /// The number of steps (>= 1) over which the hand-over rate rises linearly from 0 to
+    /// `rate`, from step 0 on.
+    pub ramp: f64,
 }
 
 impl Entry {
@@ -88,15 +91,15 @@ impl Entry {
         }
     }
 
-    /// The fraction lambda = rate dt share(g) of the weight handed over at a point where the
-    /// free gap is `g`.
-    pub fn handed(&self, dt: f64, g: f64) -> f64 {
-        self.rate * dt * self.share(g)
+    /// The fraction lambda = rate dt share(g) min(1, k/ramp) of the weight handed over at
+    /// point k where the free gap is `g`.
+    pub fn handed(&self, dt: f64, k: usize, g: f64) -> f64 {
+        self.rate * dt * self.share(g) * (k as f64 / self.ramp).min(1.0)
     }
 
-    /// The factor 1 - lambda a weight keeps at a point where the free gap is `g`.
-    pub fn keep(&self, dt: f64, g: f64) -> f64 {
-        1.0 - self.handed(dt, g)
+    /// The factor 1 - lambda a weight keeps at point k where the free gap is `g`.
+    pub fn keep(&self, dt: f64, k: usize, g: f64) -> f64 {
+        1.0 - self.handed(dt, k, g)
     }
 
     /// The step at which entrant `id` enters (>= 1).
@@ -115,8 +118,8 @@ impl std::fmt::Display for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} per step, entry_level = {}, entry_rate = {}, entry_width = {}",
-            self.per_step, self.level, self.rate, self.width
+            "{} per step, entry_level = {}, entry_rate = {}, entry_width = {}, over the first {} steps rising to it",
+            self.per_step, self.level, self.rate, self.width, self.ramp
         )
     }
 }
@@ -349,14 +352,19 @@ mod tests {
             level: 1.0,
             rate: 5.0,
             width: 1.0,
+            ramp: 1.0,
         };
         let dt = 0.1;
         for (g, keep) in [(2.0, 1.0), (1.0, 1.0), (0.5, 0.75), (0.0, 0.5), (-3.0, 0.5)] {
-            assert!((ramp.keep(dt, g) - keep).abs() < 1e-15, "{g}");
+            assert!((ramp.keep(dt, 1, g) - keep).abs() < 1e-15, "{g}");
         }
         let step = Entry { width: 0.0, ..ramp };
-        assert_eq!(step.keep(dt, 1.0), 0.5);
-        assert_eq!(step.keep(dt, 1.0 + 1e-12), 1.0);
+        assert_eq!(step.keep(dt, 1, 1.0), 0.5);
+        assert_eq!(step.keep(dt, 1, 1.0 + 1e-12), 1.0);
+        let late = Entry { ramp: 4.0, ..ramp };
+        assert_eq!(late.keep(dt, 2, -3.0), 0.75);
+        assert_eq!(late.keep(dt, 4, -3.0), 0.5);
+        assert_eq!(late.keep(dt, 9, -3.0), 0.5);
         assert!(Entry {
             width: -1.0,
             ..ramp
@@ -375,6 +383,7 @@ mod tests {
             level: 1.0,
             rate: 5.0,
             width: 1.0,
+            ramp: 1.0,
         };
         let at = AtStep {
             gamma: 1.3,
@@ -416,6 +425,7 @@ mod tests {
             level: 0.4,
             rate: 1.0,
             width: 0.0,
+            ramp: 1.0,
         };
         let at = AtStep {
             gamma: 0.8,

@@ -564,9 +564,9 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             match entering[b] {
                 Some((j, _)) => {
                     let kept: f64 = (1..j)
-                        .map(|k| e.keep(dt, base(k, b) + lane.free[k]))
+                        .map(|k| e.keep(dt, k, base(k, b) + lane.free[k]))
                         .product();
-                    let handed = e.handed(dt, base(j, b) + lane.free[j]);
+                    let handed = e.handed(dt, j, base(j, b) + lane.free[j]);
                     lane.enter_at(j, members[b].weight * handed * kept);
                 }
                 None => lane.hands_over = true,
@@ -591,7 +591,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
     let evaluate = |lane: &mut Lane, t: usize| {
         if t > 0 {
             if let (true, Some(e)) = (lane.hands_over, entry) {
-                lane.weight *= e.keep(dt, base(t, lane.member) + lane.free[t]);
+                lane.weight *= e.keep(dt, t, base(t, lane.member) + lane.free[t]);
             }
             if t == lane.enters.0 {
                 lane.weight = lane.enters.1;
