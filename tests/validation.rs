@@ -304,7 +304,9 @@ fn glass_small_step_follows_linear_response() {
 /// (`dmfe flow`): the steady stress over t = 6.4-10, averaged over the seeds, against the
 /// linear response of the same start-up from the controls' kernels (Eq. (L1)), within 3
 /// standard errors of the seeds' scatter. Measured (494 s): 0.0662 +- 0.0063 against the
-/// linear 0.0707; at N = 40000 (3 seeds) the stress was 0.050 +- 0.010.
+/// linear 0.0707 (with the end-point quadrature of (L1) that overstated it by about
+/// F beta gamma_dot (dt/2) M_C0(0) = 0.003; not rerun since); at N = 40000 (3 seeds) the
+/// stress was 0.050 +- 0.010.
 #[test]
 #[ignore]
 fn flow_is_newtonian_at_small_rate() {
@@ -331,7 +333,8 @@ fn flow_is_newtonian_at_small_rate() {
 /// splitting, antithetic pairs and the control (`dmfe flow`): the stress averaged over t <= 1
 /// against the linear response of the same start-up from the control's kernels (Eq. (L1)),
 /// within 3 standard errors, and the error within 2.5%. Measured (45 s on 2 cores):
-/// 0.003495 +- 0.000062 (1.8%) against 0.003557; at gamma_dot = 0.1 without antithetic pairs
+/// 0.003495 +- 0.000062 (1.8%) against 0.003557 (with the end-point quadrature of (L1),
+/// about F beta gamma_dot (dt/2) M_C0(0) = 0.00012 higher than the present one; not rerun); at gamma_dot = 0.1 without antithetic pairs
 /// the same population's error was 5.3% (0.01783 +- 0.00094), with them 1.7%.
 #[test]
 #[ignore]

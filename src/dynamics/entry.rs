@@ -118,7 +118,7 @@ impl std::fmt::Display for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} per step, entry_level = {}, entry_rate = {}, entry_width = {}, over the first {} steps rising to it",
+            "{} per step, entry_level = {}, entry_rate = {}, entry_width = {}, entry_ramp = {} steps",
             self.per_step, self.level, self.rate, self.width, self.ramp
         )
     }
