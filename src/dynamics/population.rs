@@ -690,7 +690,9 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             // stay adjacent. Their weights differ once they hand weight over to entrants
             // (and entrant twins differ by g_in(h0) and their hand-over), so a surviving
             // twin's weight is divided by the pair's survival probability, and a split
-            // twin's by the number of copies: unbiased for each twin.
+            // twin's by the number of copies: unbiased for each twin. A pair one of whose
+            // twins has handed all its weight over is no longer decided (its geometric mean
+            // is zero): unbiased, but the other twin then goes without splitting.
             let twins = pb.population.unit();
             let mut weight_windows = |lanes: &mut Vec<Lane>, t: usize, tally: &mut Tally| {
                 let end = lanes.len();
