@@ -69,6 +69,27 @@ fn entrants_lower_the_late_noise_in_a_liquid() {
     }
 }
 
+/// A hand-over rate that rises over the first 4 time units (`population.entry_ramp`) keeps
+/// every statistic of the diffusing liquid unbiased: the populations with 160 entrants per
+/// step and the ramp and without entrants agree.
+#[test]
+fn a_rising_hand_over_is_unbiased() {
+    let runs = |entrants: usize| -> Vec<Averages> {
+        (1..=SEEDS)
+            .map(|seed| {
+                let text = config(6000, entrants, 100 * seed + 13, 0.0)
+                    .replace("splitting = true\n", "splitting = true\nentry_ramp = 4.0\n");
+                fixed::pass(&text, Inputs::Liquid)
+            })
+            .collect()
+    };
+    for (name, [(mp, sp), (me, se)]) in fixed::compare(&runs(0), &runs(160), STEPS) {
+        let z = (mp - me).abs() / (sp * sp + se * se).sqrt();
+        eprintln!("ramp: {name}: without {mp:.5} +- {sp:.5}, with {me:.5} +- {se:.5}, z = {z:.2}");
+        assert!(z < 4.0, "{name}: without {mp} +- {sp}, with {me} +- {se}");
+    }
+}
+
 /// In a cage, where the population drawn at t = 0 is reliable, at rest and sheared to strain
 /// 4, the populations with and without entrants agree on every statistic. (In the sheared
 /// liquid the population without entrants is heavy-tailed at these sizes: its late energy

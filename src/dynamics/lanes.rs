@@ -107,7 +107,7 @@ impl Lane {
         self.enters = (step, weight);
     }
 
-    /// A copy made at point t, carrying `weight` from t + 1 on: the path and the noise up
+    /// A copy made at point t, carrying this lane's weight from t + 1 on: the path and the noise up
     /// to t are this lane's; the white noise from step t on and the normals from t + 1 on are
     /// drawn from `rng`, and the coloured noise after t is recomputed from the lower Cholesky
     /// factor `chol` (X = L z is causal, so the copy's noise after t has the right law given
@@ -118,7 +118,6 @@ impl Lane {
         &self,
         t: usize,
         serial: u64,
-        weight: f64,
         mut rng: Xoshiro256PlusPlus,
         white_scale: f64,
         chol: ArrayView2<f64>,
@@ -150,7 +149,7 @@ impl Lane {
         Lane {
             member: self.member,
             serial,
-            weight,
+            weight: self.weight,
             w: vec![0.0; n],
             y: prefix(&self.y),
             h: prefix(&self.h),
@@ -259,7 +258,7 @@ mod tests {
             }
         }
         let chol = Array2::eye(n);
-        let copy = lanes[2].copy_at(start + 5, 1, 0.5, rng, 1.0, chol.view(), None);
+        let copy = lanes[2].copy_at(start + 5, 1, rng, 1.0, chol.view(), None);
         assert_eq!(copy.far, lanes[2].far);
     }
 }

@@ -759,7 +759,6 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                                     let copy = lanes[j].copy_at(
                                         t,
                                         copies[b],
-                                        lanes[j].weight,
                                         rng,
                                         white,
                                         inp.chol,

@@ -16,8 +16,9 @@ pub struct Control {
     pub stress: Steady,
     /// The control's stress on the run's grid.
     pub stress_series: Array1<f64>,
-    /// The linear-response stress F beta sum_j dgamma_j M_C0(t, t_j - dt/2) of the start-up from the
-    /// control's kernels (Eq. (L1)), on the run's grid.
+    /// The linear-response stress F beta sum_j dgamma_j (M_C0(t, t_j) + M_C0(t, t_{j-1}))/2
+    /// of the start-up from the control's kernels (Eq. (L1), [`linear_stress`]), on the run's
+    /// grid.
     pub linear: Array1<f64>,
     /// Its average over the steady window.
     pub linear_mean: f64,

@@ -180,8 +180,8 @@ pub fn write_flow(
         "stress_linear",
         &|p| Seeds::mean_se(&p.seeds.linear).0,
         "eps",
-        "linear-response stress F beta sum_j dgamma_j M_C0(t, t_j - dt/2) of the start-up from the \
-         controls' kernels (docs/equations.md (L1)), averaged over the window and the seeds",
+        "linear-response stress F beta sum_j dgamma_j (M_C0(t, t_j) + M_C0(t, t_{j-1}))/2 of \
+         the start-up from the controls' kernels (docs/equations.md (L1)), averaged over the window and the seeds",
     )?;
     // Every seed's own values, rate by rate (seed 0 is the point's own run).
     let seeds = config.flow.seeds;
@@ -357,8 +357,8 @@ pub fn write_flow(
             (
                 "stress_linear",
                 |c| &c.linear,
-                "linear-response stress F beta sum_j dgamma_j M_C0(t, t_j - dt/2) of the start-up from \
-                 the control's kernels (seed 0; docs/equations.md (L1))",
+                "linear-response stress F beta sum_j dgamma_j (M_C0(t, t_j) + M_C0(t, t_{j-1}))/2 \
+                 of the start-up from the control's kernels (seed 0; docs/equations.md (L1))",
             ),
         ];
         for (name, row, desc) in controls {
