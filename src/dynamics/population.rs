@@ -22,7 +22,7 @@ use super::pool::Pool;
 use super::response::LinearDynamics;
 use super::sampling::{lane_rng, member_rng};
 use super::scheme::MemoryWeights;
-use super::splitting::Decision;
+use super::splitting::{unit_weight, Decision};
 use super::tally::{Partial, Tally, TallyContext};
 use super::{time_block, Kernels, Problem, TIME_BLOCK};
 use crate::error::{Error, Result};
@@ -685,24 +685,17 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
             // The range is fixed first: copies made at t are not decided again at t. The
             // twins of an antithetic pair (adjacent lanes: the pair's members, then each
             // copy of the first followed by the same copy of the second) are decided
-            // together, on the geometric means of their weights and of their targets, with
-            // one draw of their shared stream, so they split, survive and drop alike and
-            // stay adjacent. Their weights differ once they hand weight over to entrants
-            // (and entrant twins differ by g_in(h0) and their hand-over), so a surviving
-            // twin's weight is divided by the pair's survival probability, and a split
-            // twin's by the number of copies: unbiased for each twin. A pair one of whose
-            // twins has handed all its weight over is no longer decided (its geometric mean
-            // is zero): unbiased, but the other twin then goes without splitting.
+            // together, on their unit weight (the arithmetic mean of their weights) and the
+            // geometric mean of their targets, with one draw of their shared stream, so they
+            // split, survive and drop alike and stay adjacent. Their weights differ once they
+            // hand weight over to entrants (and entrant twins differ by g_in(h0) and their
+            // hand-over); `Decision::weight_of` keeps each twin's expected weight.
             let twins = pb.population.unit();
             let mut weight_windows = |lanes: &mut Vec<Lane>, t: usize, tally: &mut Tally| {
                 let end = lanes.len();
                 for l in (0..end).step_by(twins) {
                     let room = lane_cap.saturating_sub(lanes.len()) / twins;
-                    let weight = lanes[l..l + twins]
-                        .iter()
-                        .map(|lane| lane.weight)
-                        .reduce(|a, b| if a == b { a } else { (a * b).sqrt() })
-                        .expect("a lane");
+                    let weight = unit_weight(lanes[l..l + twins].iter().map(|x| x.weight));
                     if weight == 0.0 {
                         continue;
                     }
@@ -729,15 +722,12 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                         }
                         target = target.sqrt();
                     }
-                    match rule.decide(weight, target, u, room) {
+                    let decision = rule.decide(weight, target, u, room);
+                    match decision {
                         Decision::Keep => {}
-                        Decision::Survive(w) => {
+                        Decision::Survive(_) => {
                             for lane in &mut lanes[l..l + twins] {
-                                lane.weight = if lane.weight == weight {
-                                    w
-                                } else {
-                                    lane.weight * (w / weight)
-                                };
+                                lane.weight = decision.weight_of(weight, lane.weight);
                             }
                         }
                         Decision::Drop => {
@@ -748,7 +738,7 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                         }
                         Decision::Split(k) => {
                             for lane in &mut lanes[l..l + twins] {
-                                lane.weight /= k as f64;
+                                lane.weight = decision.weight_of(weight, lane.weight);
                             }
                             for _ in 1..k {
                                 for j in l..l + twins {

@@ -68,6 +68,44 @@ impl Splitting {
     }
 }
 
+impl Decision {
+    /// The weight after this decision of a lane of weight `own` decided as part of a unit
+    /// (an antithetic pair) of weight `unit` ([`unit_weight`]): a survivor's weight is
+    /// divided by the unit's survival probability, a split lane's by the number of copies,
+    /// so that each lane's expected weight is its own.
+    pub fn weight_of(self, unit: f64, own: f64) -> f64 {
+        match self {
+            Decision::Keep => own,
+            Decision::Split(k) => own / k as f64,
+            Decision::Survive(w) if own == unit => w,
+            Decision::Survive(w) => own * (w / unit),
+            Decision::Drop => 0.0,
+        }
+    }
+}
+
+/// The weight on which weight windows decide a unit of lanes that move together (the twins
+/// of an antithetic pair, docs/equations.md "Antithetic pairs"): the arithmetic mean of
+/// their weights, which is their weight when they are equal. After a decision on it neither
+/// twin carries more than 2 max(ratio, 2) times the target (unless the copies are capped),
+/// whatever the spread of their weights; a geometric mean would let a light twin send a heavy
+/// one through the roulette and multiply its weight by up to the ratio of the two.
+pub fn unit_weight(weights: impl IntoIterator<Item = f64>) -> f64 {
+    let mut weights = weights.into_iter();
+    let first = weights.next().unwrap_or(0.0);
+    let (mut sum, mut count, mut equal) = (first, 1.0, true);
+    for w in weights {
+        sum += w;
+        count += 1.0;
+        equal &= w == first;
+    }
+    if equal {
+        first
+    } else {
+        sum / count
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +141,52 @@ mod tests {
         assert_eq!(s.decide(3.7, 1.0, 0.5, 0), Decision::Keep);
         assert_eq!(s.decide(0.1, 1.0, 0.05, 0), Decision::Survive(1.0));
         assert_eq!(s.decide(0.1, 1.0, 0.5, 0), Decision::Drop);
+    }
+
+    /// Twins of unequal weights decided on their unit weight: each twin keeps its expected
+    /// weight, and no twin comes out of a decision heavier than 2 max(ratio, 2) x target =
+    /// 4 x target here (the geometric mean gave 73 x 40/0.85 = 3400 for the first pair).
+    #[test]
+    fn twins_of_unequal_weight_keep_their_weights_and_stay_bounded() {
+        let s = Splitting {
+            ratio: 2.0,
+            lanes_per_member: 8,
+        };
+        let m = 100_000;
+        for &(pair, target) in &[
+            ([73.0, 0.01], 40.0),
+            ([73.0, 0.01], 5.0),
+            ([0.3, 0.0], 1.0),
+            ([1.0, 1.0], 0.1),
+            ([2.5, 0.6], 1.0),
+        ] {
+            let unit = unit_weight(pair);
+            let mut total = [0.0; 2];
+            for j in 0..m {
+                let u = (j as f64 + 0.5) / m as f64;
+                let decision = s.decide(unit, target, u, 100);
+                let lanes = match decision {
+                    Decision::Split(k) => k as f64,
+                    _ => 1.0,
+                };
+                for (t, &own) in total.iter_mut().zip(&pair) {
+                    let after = decision.weight_of(unit, own);
+                    assert!(
+                        after <= 2.0 * s.ratio * target,
+                        "{pair:?}, target {target}: {decision:?} gives {after}"
+                    );
+                    *t += lanes * after;
+                }
+            }
+            for (t, &own) in total.iter().zip(&pair) {
+                let mean = t / m as f64;
+                assert!(
+                    (mean - own).abs() <= 1e-4 * own,
+                    "{pair:?}: {mean} for {own}"
+                );
+            }
+        }
+        assert_eq!(unit_weight([0.7, 0.7]), 0.7);
+        assert_eq!(unit_weight([0.7]), 0.7);
     }
 }
