@@ -147,7 +147,8 @@ fn free_variance_is_twice_the_msd() {
 /// At a small rate (gamma_dot = 0.02 to strain 0.32, gap proposal, 40 entrants per step),
 /// entrants in antithetic twins (docs/equations.md, "Entrants") estimate the same averages as
 /// independent ones, and the steady stress (mean over the last quarter of the run) scatters
-/// several times less.
+/// at least 6 times less (measured: 0.00103 against 0.0108, 10.5x; 5.1x when the weight
+/// windows decided twins on the geometric mean of their weights).
 #[test]
 fn entrant_twins_cut_the_stress_noise_at_a_small_rate() {
     const RATE: f64 = 0.02;
@@ -187,5 +188,5 @@ fn entrant_twins_cut_the_stress_noise_at_a_small_rate() {
         "steady stress: independent {mp:.5} +- {sp:.5}, twins {mt:.5} +- {st:.5}, z = {z:.2}"
     );
     assert!(z < 4.0);
-    assert!(st < sp / 2.0, "scatter {st} with twins, {sp} without");
+    assert!(st < sp / 6.0, "scatter {st} with twins, {sp} without");
 }
