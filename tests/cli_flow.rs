@@ -83,6 +83,12 @@ fn flow_writes_one_point_per_rate() {
         );
         assert_eq!(a, own, "rate {r}: seed 0 is the point's run");
     }
+    // Each seed's heaviest member family: a share of M_C(t, t).
+    let heaviest = read(&path, "seeds/heaviest_family");
+    assert!(
+        heaviest.len() == 4 && heaviest.iter().all(|&x| x > 0.0 && x <= 1.0),
+        "{heaviest:?}"
+    );
     for name in [
         "seeds/stress_controlled",
         "seeds/stress_linear",

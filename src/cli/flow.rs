@@ -107,6 +107,12 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
                 seconds,
             );
             all.plain.push(p.stress.mean);
+            all.heaviest_family.push(
+                solution
+                    .averages
+                    .heaviest_family()
+                    .map_or(0.0, |(share, _)| share),
+            );
             if config.flow.control {
                 let cfg = config.control_config(rate, seed, &problem.population);
                 let (_, control, _) = solve_one(cfg, "unstrained control")?;

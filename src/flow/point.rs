@@ -80,6 +80,10 @@ pub struct Seeds {
     pub linear: Vec<f64>,
     /// The truncated Green-Kubo viscosity of each control.
     pub eta_green_kubo: Vec<f64>,
+    /// The largest share of M_C(t, t) carried by one member family in each seed's start-up
+    /// (over t; [`crate::dynamics::population::Averages::heaviest_family`]): a seed far
+    /// from the others with a large share rests on few members.
+    pub heaviest_family: Vec<f64>,
 }
 
 impl Seeds {

@@ -209,6 +209,13 @@ pub fn write_flow(
         "eps",
         "steady stress of each seed's start-up (flow/stress_over_seeds is their mean)",
     )?;
+    per_seed(
+        "heaviest_family",
+        &|p| &p.seeds.heaviest_family,
+        "1",
+        "largest share of M_C(t,t) over t carried by one member family (a member and its \
+         copies) in each seed's start-up: large where a seed rests on few members",
+    )?;
     if config.flow.control {
         per_seed(
             "stress_controlled",
