@@ -310,8 +310,8 @@ const PAIRS_STRAIN: f64 = 0.3;
 /// Warns (even with --quiet) before solving when a run's sampling does not suit its strain
 /// (`what` names the run within a command, or is empty): antithetic pairs without entrants
 /// (whose twins are mirrored at their step) beyond the strains where they pay, and entrants
-/// with members on the gap proposal beyond gamma_eff = [`AFFINE_FROM`], where the members the strain sweeps into contact before they have handed
-/// their weight over are rarely drawn (measured with fixed kernels: the late energy 9% and
+/// with members on the gap proposal beyond gamma_eff = [`AFFINE_FROM`], where the members
+/// the strain sweeps into contact before they have handed their weight over are rarely drawn (measured with fixed kernels: the late energy 9% and
 /// the stress 13% low at strains 6.7 and 20, README, "Choosing dt and N").
 pub(super) fn warn_about_sampling(problem: &dmfe::dynamics::Problem, what: &str) {
     let strain = largest_strain(&problem.model, &problem.grid);

@@ -723,13 +723,13 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                         target = target.sqrt();
                     }
                     let decision = rule.decide(weight, target, u, room);
-                    match decision {
-                        Decision::Keep => {}
-                        Decision::Survive(_) => {
-                            for lane in &mut lanes[l..l + twins] {
-                                lane.weight = decision.weight_of(weight, lane.weight);
-                            }
+                    if let Decision::Survive(_) | Decision::Split(_) = decision {
+                        for lane in &mut lanes[l..l + twins] {
+                            lane.weight = decision.weight_of(weight, lane.weight);
                         }
+                    }
+                    match decision {
+                        Decision::Keep | Decision::Survive(_) => {}
                         Decision::Drop => {
                             for lane in &mut lanes[l..l + twins] {
                                 lane.drop_after(t);
@@ -737,9 +737,6 @@ fn block(inp: &PassInputs, ids: &[usize]) -> Result<Partial> {
                             }
                         }
                         Decision::Split(k) => {
-                            for lane in &mut lanes[l..l + twins] {
-                                lane.weight = decision.weight_of(weight, lane.weight);
-                            }
                             for _ in 1..k {
                                 for j in l..l + twins {
                                     let b = lanes[j].member;
