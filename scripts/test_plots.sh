@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI test of the plotting scripts: generates small dmfe files (a liquid, two shear start-ups,
 # a step strain, a flow curve, an AQS and an AQRD static branch) in a temporary directory, runs plot_run.py and
-# plot_static.py, plot_step_response.py and plot_flow.py on them, and checks that every expected PNG exists (> 1000 bytes) and that
+# plot_static.py, plot_step_response.py, plot_flow.py and flow_curve.py on them, and checks that every expected PNG exists (> 1000 bytes) and that
 # a file of the wrong kind is refused with exit code 2. A few seconds on 2 cores.
 # Prints "plots: N passed, M failed"; exits non-zero if any check failed (each named).
 set -euo pipefail
@@ -83,6 +83,35 @@ check "plot_step_response.py refuses a start-up" refused python3 scripts/plot_st
 check "plot_flow.py" python3 scripts/plot_flow.py "$tmp/flow.h5" --eta 0.45 -o "$figs/flow.png"
 check "flow.png" png "$figs/flow.png"
 check "plot_flow.py refuses a run file" refused python3 scripts/plot_flow.py "$tmp/liq.h5" -o "$figs/no.png"
+
+# Flow-curve table: the seeds of two runs of one setup pooled (seeds 4-5 and 6-7), the mean
+# and error of the pooled seeds as computed from the files, a second setup listed apart, and
+# a file given twice (the same seeds) refused.
+check "dmfe flow, seeds 6-7" "$dmfe" flow runs/flow-liquid.toml -q -o "$tmp/flow67.h5" --set grid.steps=40 \
+  --set population.size=2000 --set grid.t_max=4 --set population.seed=6
+check "dmfe flow, another setup" "$dmfe" flow runs/flow-liquid.toml -q -o "$tmp/flow_dt.h5" --set grid.steps=20 \
+  --set population.size=2000 --set grid.t_max=4 --set flow.rates="[1.0]"
+check "flow_curve.py pools seeds" python3 scripts/flow_curve.py "$tmp/flow.h5" "$tmp/flow67.h5" "$tmp/flow_dt.h5" \
+  --eta 0.7 --fit 0.3 3 --csv "$tmp/curve.csv"
+check "flow_curve.py numbers" python3 - "$tmp" <<'PY'
+import csv, sys
+import h5py, numpy as np
+tmp = sys.argv[1]
+rows = list(csv.DictReader(open(f"{tmp}/curve.csv")))
+pooled = np.concatenate([h5py.File(f"{tmp}/{n}.h5")["seeds/stress"][()] for n in ("flow", "flow67")], axis=1)
+rates = h5py.File(f"{tmp}/flow.h5")["rate"][()]
+a = [r for r in rows if r["setup"] == "A"]
+assert [float(r["rate"]) for r in a] == list(rates), a
+for r, x in zip(a, pooled):
+    assert int(r["seeds"]) == 4, r
+    assert abs(float(r["stress"]) - x.mean()) < 1e-12, (r, x)
+    assert abs(float(r["stress_se"]) - x.std(ddof=1) / 2) < 1e-12, (r, x)
+    assert abs(float(r["over_newtonian"]) - x.mean() / (0.7 * float(r["rate"]))) < 1e-12, r
+b = [r for r in rows if r["setup"] == "B"]
+assert len(b) == 1 and float(b[0]["rate"]) == 1.0 and int(b[0]["seeds"]) == 2, b
+PY
+check "flow_curve.py refuses the same seeds twice" refused python3 scripts/flow_curve.py "$tmp/flow.h5" "$tmp/flow.h5"
+check "flow_curve.py refuses a run file" refused python3 scripts/flow_curve.py "$tmp/liq.h5"
 
 # Statics: AQS and AQRD with the Eq. (36) collapse, and the default output name.
 check "plot_static.py --collapse" python3 scripts/plot_static.py "$tmp/aqs.h5" "$tmp/aqrd.h5" \

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""A flow curve from one or more `dmfe flow` files: the steady stress at each rate over all
+seeds, its local power-law exponents, and a power-law fit, with standard errors.
+
+Files run with the same settings (the resolved config of each file, its `config_toml`
+attribute, except population.seed, flow.seeds, flow.rates and output.path) are one *setup*:
+their seeds at a common rate are pooled, so a point can be measured in several runs with
+different population.seed (seeds k = seed .. seed + seeds - 1 of each file; files whose seeds
+overlap are refused). A rate measured by two setups is printed once per setup, with the
+difference between them in units of its combined error (a cross-check of two samplings);
+the curve (exponents and fit) uses, at each rate, the setup with the smallest error.
+
+Columns: rate gamma_dot, the setup's label (A, B, ...: listed below the table), seeds, steady
+stress sigma with the standard error of the seeds' scatter, its relative error, the effective
+viscosity sigma/(F gamma_dot), and, with --eta, sigma/(F eta gamma_dot) (1 in the Newtonian
+regime). Then the local exponent n = dln sigma/dln gamma_dot between neighbouring rates
+(sigma ~ gamma_dot^n; 1 is Newtonian, below 1 shear thinning), with the error propagated
+from the two points: from the per-seed differences when both rates come from the same
+seeds of one setup (their noise is correlated), in quadrature otherwise. --fit LO HI fits
+sigma = A gamma_dot^n to the rates in [LO, HI] by weighted least squares in ln sigma (which
+treats the points as independent).
+
+The error bars are those of the seeds' scatter (flow/stress_over_seeds): a rate with a
+single seed has none and is listed but left out of the exponents and the fit. A point judged
+not steady by any of its files is marked '*'.
+
+Examples:
+  dmfe flow runs/flow-liquid.toml
+  scripts/flow_curve.py flow-liquid.h5 --eta 0.694
+  scripts/flow_curve.py a.h5 b.h5 c.h5 --fit 0.3 3 --csv curve.csv
+
+Exit code 2, with a one-line message, for a file that is not a `dmfe flow` output, for
+overlapping seeds, or for a fit range with fewer than two rates.
+"""
+
+import argparse
+import math
+import sys
+import tomllib
+
+import numpy as np
+
+import dmfe_plot as dp
+
+# Keys that differ between runs of one setup.
+_SEED_KEYS = (("population", "seed"), ("flow", "seeds"), ("flow", "rates"), ("output", "path"))
+
+
+def setup_of(config_toml):
+    """The resolved config without the keys that only choose seeds, rates and the output."""
+    cfg = tomllib.loads(config_toml)
+    for table, key in _SEED_KEYS:
+        cfg.get(table, {}).pop(key, None)
+    return repr(sorted((t, sorted(v.items()) if isinstance(v, dict) else v) for t, v in cfg.items()))
+
+
+def read_points(path):
+    """(setup, rate, F, first seed, per-seed stresses, steady) for each rate of one file."""
+    with dp.open_dmfe(path, "flow") as f:
+        config = f.attrs.get("config_toml")
+        if isinstance(config, bytes):
+            config = config.decode()
+        if config is None:
+            raise dp.UsageError(f"{path}: no 'config_toml' attribute (written by an older dmfe)")
+        cfg = tomllib.loads(config)
+        seed = int(cfg["population"]["seed"])
+        big_f = float(f["config"].attrs.get("F", 1.0))
+        rates = f["rate"][()]
+        stresses = f["seeds/stress"][()]
+        steady = f["flow/steady"][()]
+    setup = setup_of(config)
+    return [(setup, float(r), big_f, seed, np.asarray(stresses[i], float), bool(steady[i] > 0.5))
+            for i, r in enumerate(rates)]
+
+
+class Point:
+    """The pooled seeds of one setup at one rate."""
+
+    def __init__(self, setup, rate, big_f):
+        self.setup, self.rate, self.f = setup, rate, big_f
+        self.seeds = {}  # seed number -> steady stress
+        self.steady = True
+        self.label = ""
+
+    def add(self, path, first, values, steady):
+        for k, v in enumerate(values):
+            if first + k in self.seeds:
+                raise dp.UsageError(f"{path}: seed {first + k} at gamma_dot = {self.rate:g} is "
+                                    f"already in an earlier file of the same setup")
+            self.seeds[first + k] = v
+        self.steady &= steady
+
+    @property
+    def values(self):
+        return np.array([self.seeds[k] for k in sorted(self.seeds)])
+
+    @property
+    def mean(self):
+        return float(self.values.mean())
+
+    @property
+    def se(self):
+        v = self.values
+        return float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan
+
+
+def exponent(a, b):
+    """Local exponent dln sigma/dln gamma_dot between points a and b and its error."""
+    span = math.log(b.rate / a.rate)
+    n = math.log(b.mean / a.mean) / span if a.mean > 0 and b.mean > 0 else math.nan
+    if a.setup == b.setup and a.seeds.keys() == b.seeds.keys():
+        d = b.values / b.mean - a.values / a.mean
+        rel = d.std(ddof=1) / math.sqrt(len(d))
+    else:
+        rel = math.hypot(a.se / a.mean, b.se / b.mean)
+    return n, rel / abs(span)
+
+
+def power_fit(points):
+    """Weighted least squares of ln sigma = ln A + n ln gamma_dot: (n, se(n), A)."""
+    x = np.log([p.rate for p in points])
+    y = np.log([p.mean for p in points])
+    w = np.array([(p.mean / p.se) ** 2 for p in points])
+    xm, ym = np.average(x, weights=w), np.average(y, weights=w)
+    sxx = np.sum(w * (x - xm) ** 2)
+    n = np.sum(w * (x - xm) * (y - ym)) / sxx
+    return float(n), float(1.0 / math.sqrt(sxx)), float(math.exp(ym - n * xm))
+
+
+def pt_label(k):
+    """Label of the k-th setup: A, B, ... (numbers beyond Z)."""
+    return chr(ord("A") + k) if k < 26 else str(k)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", metavar="FILE", nargs="+", help="`dmfe flow` outputs")
+    p.add_argument("--eta", type=float, help="Newtonian viscosity: print sigma/(F eta gamma_dot)")
+    p.add_argument("--fit", type=float, nargs=2, metavar=("LO", "HI"),
+                   help="fit sigma = A gamma_dot^n to the rates in [LO, HI]")
+    p.add_argument("--csv", help="also write the table to this CSV file")
+    a = p.parse_args()
+
+    points, setups, files_of = {}, [], {}
+    for path in a.files:
+        for setup, rate, big_f, first, values, steady in read_points(path):
+            if setup not in setups:
+                setups.append(setup)
+                files_of[setup] = []
+            if path not in files_of[setup]:
+                files_of[setup].append(path)
+            key = (setup, rate)
+            if key not in points:
+                points[key] = Point(setup, rate, big_f)
+            points[key].add(path, first, values, steady)
+    for pt in points.values():
+        pt.label = pt_label(setups.index(pt.setup))
+    rows = sorted(points.values(), key=lambda q: (q.rate, q.label))
+
+    header = ["rate", "setup", "seeds", "stress", "stress_se", "relative_se", "viscosity"]
+    if a.eta is not None:
+        header.append("over_newtonian")
+    table = []
+    print(f"{'gamma_dot':>10} {'setup':>5} {'seeds':>5} {'sigma':>22} {'rel.':>7} {'sigma/(F gd)':>20}"
+          + (f" {'sigma/(F eta gd)':>18}" if a.eta is not None else ""))
+    for q in rows:
+        scale = q.f * q.rate
+        rel = q.se / abs(q.mean) if q.mean else math.nan
+        line = (f"{q.rate:>10.4g} {q.label:>5} {len(q.seeds):>5} {q.mean:>11.5g} +- {q.se:<8.2g}"
+                f" {100 * rel:>6.1f}% {q.mean / scale:>9.4g} +- {q.se / scale:<8.2g}")
+        row = [q.rate, q.label, len(q.seeds), q.mean, q.se, rel, q.mean / scale]
+        if a.eta is not None:
+            line += f" {q.mean / (scale * a.eta):>7.4f} +- {q.se / (scale * a.eta):<7.2g}"
+            row.append(q.mean / (scale * a.eta))
+        print(line + ("" if q.steady else " *"))
+        table.append(row)
+
+    by_rate = {}
+    for q in rows:
+        if np.isfinite(q.se) and (q.rate not in by_rate or q.se < by_rate[q.rate].se):
+            by_rate[q.rate] = q
+    curve = [by_rate[r] for r in sorted(by_rate)]
+    for r in sorted({q.rate for q in rows}):
+        same = [q for q in rows if q.rate == r and np.isfinite(q.se)]
+        for q in same[1:]:
+            z = (q.mean - same[0].mean) / math.hypot(q.se, same[0].se)
+            print(f"gamma_dot = {r:g}: setup {q.label} - setup {same[0].label} = "
+                  f"{q.mean - same[0].mean:.3g} ({z:+.1f} combined errors)")
+    if len(curve) > 1:
+        print("local exponents n = dln sigma/dln gamma_dot:")
+        for lo, hi in zip(curve, curve[1:]):
+            n, se = exponent(lo, hi)
+            print(f"  {lo.rate:g} - {hi.rate:g}: n = {n:.3f} +- {se:.3f}")
+    if a.fit is not None:
+        fitted = [q for q in curve if a.fit[0] <= q.rate <= a.fit[1] and q.mean > 0]
+        if len(fitted) < 2:
+            raise dp.UsageError(f"--fit {a.fit[0]:g} {a.fit[1]:g}: fewer than two rates with errors in range")
+        n, se, amp = power_fit(fitted)
+        chi2 = sum(((math.log(q.mean) - math.log(amp) - n * math.log(q.rate)) * q.mean / q.se) ** 2
+                   for q in fitted)
+        print(f"fit over gamma_dot = {fitted[0].rate:g}-{fitted[-1].rate:g} ({len(fitted)} rates): "
+              f"sigma = {amp:.4g} gamma_dot^n, n = {n:.3f} +- {se:.3f}, "
+              f"chi2 = {chi2:.2f} for {len(fitted) - 2} degrees of freedom")
+    print("setups:")
+    for k, s in enumerate(setups):
+        print(f"  {pt_label(k)}: " + ", ".join(files_of[s]))
+    if a.csv:
+        with open(a.csv, "w") as out:
+            out.write(",".join(header) + "\n")
+            for row in table:
+                out.write(",".join(str(x) for x in row) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(dp.run_main(main))
