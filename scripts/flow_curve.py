@@ -3,7 +3,8 @@
 seeds, its local power-law exponents, and a power-law fit, with standard errors.
 
 Files run with the same settings (the resolved config of each file, its `config_toml`
-attribute, except population.seed, flow.seeds, flow.rates and output.path) are one *setup*:
+attribute, except population.seed, flow.rates, output.path and the keys that set the number
+of seeds: flow.seeds, flow.target_error, flow.max_seeds) are one *setup*:
 their seeds at a common rate are pooled, so a point can be measured in several runs with
 different population.seed (seeds k = seed .. seed + seeds - 1 of each file; files whose seeds
 overlap are refused). A rate measured by two setups is printed once per setup, with the
@@ -43,7 +44,8 @@ import numpy as np
 import dmfe_plot as dp
 
 # Keys that differ between runs of one setup.
-_SEED_KEYS = (("population", "seed"), ("flow", "seeds"), ("flow", "rates"), ("output", "path"))
+_SEED_KEYS = (("population", "seed"), ("flow", "seeds"), ("flow", "rates"), ("flow", "target_error"),
+              ("flow", "max_seeds"), ("output", "path"))
 
 
 def setup_of(config_toml):
@@ -68,8 +70,10 @@ def read_points(path):
         rates = f["rate"][()]
         stresses = f["seeds/stress"][()]
         steady = f["flow/steady"][()]
+        # Rates of one file may have different seed counts (flow.target_error): NaN past them.
+        counts = f["flow/seeds"][()].astype(int) if "flow/seeds" in f else [stresses.shape[1]] * len(rates)
     setup = setup_of(config)
-    return [(setup, float(r), big_f, seed, np.asarray(stresses[i], float), bool(steady[i] > 0.5))
+    return [(setup, float(r), big_f, seed, np.asarray(stresses[i][:counts[i]], float), bool(steady[i] > 0.5))
             for i, r in enumerate(rates)]
 
 

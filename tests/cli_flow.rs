@@ -118,6 +118,69 @@ fn flow_writes_one_point_per_rate() {
     assert!(text.contains("flow"), "{text}");
 }
 
+/// With flow.target_error each rate adds seeds until the relative error of its mean stress
+/// over the seeds meets the target or flow.max_seeds is reached: the fast rate (large
+/// stress, small relative scatter) stops earlier than the slow one, the counts and the
+/// NaN padding of seeds/stress say how many ran, and the mean and error over those seeds
+/// are flow/stress_over_seeds.
+#[test]
+fn a_target_error_sets_the_seeds_of_each_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    flow(
+        dir.path(),
+        &config(
+            "kind = \"shear\"",
+            "rates = [0.5, 2.0]\nstrain = 4.0\nseeds = 4\ntarget_error = 0.11\n\
+             max_seeds = 16\ncontrol = false",
+        ),
+        "t.h5",
+    );
+    let path = dir.path().join("t.h5");
+    let counts = read(&path, "flow/seeds");
+    let width = read(&path, "seed").len();
+    assert_eq!(width as f64, counts.iter().cloned().fold(0.0, f64::max));
+    let per_seed = read(&path, "seeds/stress");
+    let (mean, se) = (
+        read(&path, "flow/stress_over_seeds"),
+        read(&path, "flow/stress_over_seeds_se"),
+    );
+    for (r, &n) in counts.iter().enumerate() {
+        let n = n as usize;
+        assert!((4..=16).contains(&n), "rate {r}: {n} seeds");
+        let row = &per_seed[r * width..(r + 1) * width];
+        assert!(row[..n].iter().all(|x| x.is_finite()) && row[n..].iter().all(|x| x.is_nan()));
+        let m = row[..n].iter().sum::<f64>() / n as f64;
+        let var = row[..n].iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+        assert!((m - mean[r]).abs() <= 1e-14 * m.abs(), "rate {r}");
+        assert!((var / n as f64).sqrt() - se[r] <= 1e-14 * se[r], "rate {r}");
+        // Stopped at the target, or at the cap.
+        assert!(
+            se[r] <= 0.11 * m.abs() || n == 16,
+            "rate {r}: {n} seeds, {m} +- {}",
+            se[r]
+        );
+        // Not later than needed: one seed fewer (past the pilot) was not enough.
+        if n > 4 {
+            let (m1, s1) = dmfe::flow::Seeds::mean_se(&row[..n - 1]);
+            assert!(
+                s1 > 0.11 * m1.abs(),
+                "rate {r}: {} seeds were enough",
+                n - 1
+            );
+        }
+    }
+    assert!(
+        counts[1] < counts[0],
+        "the fast rate needs fewer seeds: {counts:?}"
+    );
+    let total = read(&path, "flow/seconds_total");
+    let first = read(&path, "flow/seconds");
+    assert!(
+        total.iter().zip(&first).all(|(t, f)| t >= f),
+        "{total:?} {first:?}"
+    );
+}
+
 /// Paper Eq. (22) at finite rate: random displacements of variance F at rate gamma_dot are
 /// global shear at rate sqrt(F) gamma_dot, stress times sqrt(F), the same effective
 /// viscosity sigma / (F gamma_dot): equal to rounding, with the same members.
@@ -196,6 +259,34 @@ fn bad_flow_configs_are_refused_with_the_key() {
         (
             config("kind = \"shear\"", "rates = [0.1]\nseeds = 0"),
             "flow.seeds",
+        ),
+        (
+            config(
+                "kind = \"shear\"",
+                "rates = [0.1]\nseeds = 4\ntarget_error = 0.0",
+            ),
+            "flow.target_error",
+        ),
+        (
+            config(
+                "kind = \"shear\"",
+                "rates = [0.1]\nseeds = 2\ntarget_error = 0.05",
+            ),
+            "flow.seeds",
+        ),
+        (
+            config(
+                "kind = \"shear\"",
+                "rates = [0.1]\nseeds = 4\nmax_seeds = 8",
+            ),
+            "flow.max_seeds",
+        ),
+        (
+            config(
+                "kind = \"shear\"",
+                "rates = [0.1]\nseeds = 8\ntarget_error = 0.05\nmax_seeds = 4",
+            ),
+            "flow.max_seeds",
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();

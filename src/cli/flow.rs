@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use dmfe::config::FlowConfig;
 use dmfe::dynamics::{solve_from, Observer, SolverState};
-use dmfe::flow::{Control, FlowPoint, Seeds};
+use dmfe::flow::{Control, FlowPoint, SeedBudget, Seeds};
 use dmfe::output::{write_flow, H5Writer, OutputLock, Provenance};
 use dmfe::ranks::Ranks;
 
@@ -61,7 +61,7 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
     let tol = config.flow.drift_tolerance;
     let mut points = Vec::with_capacity(rates.len());
     let mut first = None;
-    let seeds = config.flow.seeds;
+    let budget = config.budget();
     let solve_one = |cfg: dmfe::config::RunConfig, what: &str| -> Result<_> {
         let (problem, spec) = cfg.problem()?;
         if root {
@@ -96,7 +96,8 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
     let solve_rate = |rate: f64| -> Result<(FlowPoint, dmfe::dynamics::Problem)> {
         let mut point: Option<(FlowPoint, dmfe::dynamics::Problem)> = None;
         let mut all = Seeds::default();
-        for seed in 0..seeds {
+        let clock = Instant::now();
+        for seed in 0.. {
             let (problem, solution, seconds) =
                 solve_one(config.run_config(rate, seed), "start-up")?;
             let mut p = FlowPoint::new(
@@ -123,9 +124,36 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
                 p.control = Some(c);
             }
             point.get_or_insert((p, problem));
+            // Every rank holds the same stresses; the root's decision is broadcast anyway,
+            // so that no rank can run a seed the others skip.
+            let enough = ranks.first_flagged(root && budget.enough(&all.plain)) == Some(0);
+            if !quiet && budget.target.is_some() && all.plain.len() >= budget.min {
+                eprintln!(
+                    "  {} seeds: relative error of the mean stress {:.2}%",
+                    all.plain.len(),
+                    100.0 * SeedBudget::relative_error(&all.plain)
+                );
+            }
+            if enough {
+                break;
+            }
+        }
+        if let Some(target) = budget.target {
+            let reached = SeedBudget::relative_error(&all.plain);
+            if root && reached > target {
+                eprintln!(
+                    "warning: gamma_dot = {rate}: {} seeds (flow.max_seeds) give a relative \
+                     error of {:.2}%, above flow.target_error = {:.2}%: raise flow.max_seeds \
+                     or population.size",
+                    all.plain.len(),
+                    100.0 * reached,
+                    100.0 * target
+                );
+            }
         }
         let (mut p, problem) = point.expect("at least one seed");
         p.seeds = all;
+        p.seeds.seconds = clock.elapsed().as_secs_f64();
         Ok((p, problem))
     };
     let mut skipped = Vec::new();
@@ -168,6 +196,7 @@ pub fn run(args: FlowArgs, ranks: &dyn Ranks) -> Result<()> {
             let (a, b) = point.window_times();
             let s = point.stress;
             let (pm, pse) = Seeds::mean_se(&point.seeds.plain);
+            let seeds = point.seeds.plain.len();
             let over_seeds = if config.flow.control {
                 let (cm, cse) = Seeds::mean_se(&point.seeds.controlled);
                 let (lm, _) = Seeds::mean_se(&point.seeds.linear);

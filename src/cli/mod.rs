@@ -67,14 +67,18 @@ enum Command {
     /// effective viscosity sigma/(F gamma_dot), the diffusion constant, the stress overshoot,
     /// the start-up transients and the steady kernels against the lag. With flow.seeds > 1
     /// every rate is repeated with independent seeds, whose scatter gives the error to quote
-    /// (it includes the kernels' own noise); flow.control (default true) also solves each
+    /// (it includes the kernels' own noise); with flow.target_error each rate instead adds
+    /// seeds until that relative error of its mean stress is reached (at most
+    /// flow.max_seeds), so that every point of the curve has the accuracy asked for;
+    /// flow.control (default true) also solves each
     /// start-up's unstrained control with the same members, for the controlled stress, the
     /// linear response of the same start-up and the Green-Kubo viscosity. Runs reaching
     /// gamma_eff > 2 use the affine proposal (population.strain_reach). A rate whose run does
     /// not converge is skipped with a warning. In a build with the `mpi` feature,
     /// `mpirun -n R dmfe flow ...` spreads every solve over the R ranks (the same file bit for
     /// bit; README, "Running on a cluster"). Print a commented config with
-    /// `dmfe config flow`; plot with scripts/plot_flow.py; README, "Flow curves".
+    /// `dmfe config flow`; plot with scripts/plot_flow.py, tabulate the curve over several
+    /// files (with local exponents) with scripts/flow_curve.py; README, "Flow curves".
     Flow {
         /// Flow configuration (TOML).
         config: PathBuf,

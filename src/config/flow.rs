@@ -12,6 +12,7 @@ use super::run::{
 };
 use crate::dynamics::PopulationSpec;
 use crate::error::Result;
+use crate::flow::SeedBudget;
 use crate::noise::ExternalNoise;
 use crate::potential::Potential;
 
@@ -43,13 +44,28 @@ pub struct FlowSection {
     pub drift_tolerance: f64,
     /// Independent seeds per rate (population.seed, +1, ...): their scatter is the error
     /// of the steady stress including the kernels' own noise; 1 = one run per rate.
+    /// With `target_error`, the pilot: seeds always run before the target is checked.
     #[serde(default = "default_seeds")]
     pub seeds: usize,
+    /// Relative standard error of the steady stress over the seeds at which a rate stops
+    /// adding seeds (None: exactly `seeds` seeds per rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_error: Option<f64>,
+    /// Most seeds a rate gets with `target_error` (default [`DEFAULT_MAX_SEEDS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seeds: Option<usize>,
     /// Also run each start-up's unstrained control (same members, gamma_dot = 0): a
     /// control variate for the stress, the linear response and the Green-Kubo viscosity.
     #[serde(default = "default_control")]
     pub control: bool,
 }
+
+/// Most seeds per rate with `flow.target_error` unless `flow.max_seeds` says otherwise.
+pub const DEFAULT_MAX_SEEDS: usize = 256;
+
+/// Fewest pilot seeds with `flow.target_error`: their scatter is the first estimate of the
+/// error.
+pub const MIN_PILOT_SEEDS: usize = 4;
 
 fn default_seeds() -> usize {
     1
@@ -106,6 +122,19 @@ impl FlowConfig {
     /// The configuration as TOML text (stored in the output file).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("config serialises")
+    }
+
+    /// How many seeds each rate gets ([`SeedBudget`]).
+    pub fn budget(&self) -> SeedBudget {
+        let f = &self.flow;
+        match f.target_error {
+            None => SeedBudget::fixed(f.seeds),
+            Some(target) => SeedBudget {
+                min: f.seeds,
+                target: Some(target),
+                max: f.max_seeds.unwrap_or(DEFAULT_MAX_SEEDS),
+            },
+        }
     }
 
     /// Time step dt = grid.t_max / grid.steps, common to every rate.
@@ -232,8 +261,29 @@ impl FlowConfig {
             || format!("must be > 0, got {}", f.drift_tolerance),
         )?;
         check(f.seeds >= 1, "flow.seeds", || "must be >= 1".into())?;
+        if let Some(target) = f.target_error {
+            check(target > 0.0 && target < 1.0, "flow.target_error", || {
+                format!("must lie in (0, 1) (a relative error), got {target}")
+            })?;
+            check(f.seeds >= MIN_PILOT_SEEDS, "flow.seeds", || {
+                format!(
+                    "with flow.target_error the first flow.seeds seeds estimate the error: \
+                     must be >= {MIN_PILOT_SEEDS}, got {}",
+                    f.seeds
+                )
+            })?;
+        }
+        if let Some(max) = f.max_seeds {
+            check(f.target_error.is_some(), "flow.max_seeds", || {
+                "caps the seeds of flow.target_error: set that too, or use flow.seeds".into()
+            })?;
+            check(max >= f.seeds, "flow.max_seeds", || {
+                format!("must be >= flow.seeds = {}, got {max}", f.seeds)
+            })?;
+        }
+        let last = self.budget().max - 1;
         for &r in &f.rates {
-            self.run_config(r, f.seeds - 1).problem()?;
+            self.run_config(r, last).problem()?;
         }
         Ok(())
     }

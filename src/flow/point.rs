@@ -84,6 +84,8 @@ pub struct Seeds {
     /// (over t; [`crate::dynamics::population::Averages::heaviest_family`]): a seed far
     /// from the others with a large share rests on few members.
     pub heaviest_family: Vec<f64>,
+    /// Wall time of all the rate's solves (seeds and controls), in seconds.
+    pub seconds: f64,
 }
 
 impl Seeds {

@@ -279,8 +279,9 @@ fn summary_equilibrium(file: &OutputFile, s: &mut String, t: &Array1<f64>) -> Re
     Ok(())
 }
 
-/// One line per rate of a `dmfe flow` file: steady stress, viscosity, pressure, energy and
-/// diffusion with standard errors, the overshoot, and the steady-state verdict.
+/// One line per rate of a `dmfe flow` file: steady stress and viscosity (over the seeds when
+/// there are several), pressure, energy and diffusion with standard errors, the overshoot,
+/// and the steady-state verdict.
 fn summary_flow(file: &OutputFile, s: &mut String) {
     let Some(rates) = file.opt_1d("rate") else {
         line!(s, "flow:        no rate axis");
@@ -299,9 +300,9 @@ fn summary_flow(file: &OutputFile, s: &mut String) {
             num(col(&format!("{name}_se"))[i])
         )
     };
-    let tol = file
-        .attrs("config")
-        .into_iter()
+    let config = file.attrs("config");
+    let tol = config
+        .iter()
         .find(|(k, _)| k == "drift_tolerance")
         .and_then(|(_, v)| v.as_f64())
         .unwrap_or(f64::NAN);
@@ -310,7 +311,39 @@ fn summary_flow(file: &OutputFile, s: &mut String) {
         "flow:        {n} rates; steady state judged over [window_start, window_end] within {}          standard errors of drift",
         num(tol)
     );
+    // Seeds per rate: flow/seeds, or (files before flow.target_error) config/seeds.
+    let fixed = config
+        .iter()
+        .find(|(k, _)| k == "seeds")
+        .and_then(|(_, v)| v.as_f64())
+        .unwrap_or(1.0);
+    let seeds = col("seeds").mapv(|k| if k.is_finite() { k } else { fixed });
+    let big_f = config
+        .iter()
+        .find(|(k, _)| k == "F")
+        .and_then(|(_, v)| v.as_f64())
+        .unwrap_or(f64::NAN);
     for i in 0..n {
+        // Over the seeds when there are several (the viscosity from their mean), else seed 0.
+        let stress = if seeds[i] >= 2.0 {
+            let (m, e) = (col("stress_over_seeds")[i], col("stress_over_seeds_se")[i]);
+            let scale = big_f * rates[i];
+            format!(
+                "stress = {} +- {} over {} seeds (seed 0: {}), viscosity = {} +- {}",
+                num(m),
+                num(e),
+                seeds[i],
+                pm("stress", i),
+                num(m / scale),
+                num(e / scale)
+            )
+        } else {
+            format!(
+                "stress = {}, viscosity = {}",
+                pm("stress", i),
+                pm("viscosity", i)
+            )
+        };
         let steady = if col("steady")[i] > 0.5 {
             "steady"
         } else {
@@ -318,10 +351,8 @@ fn summary_flow(file: &OutputFile, s: &mut String) {
         };
         line!(
             s,
-            "  gamma_dot = {}: stress = {}, viscosity = {}, pressure = {}, energy = {},              D = {}; overshoot {} at gamma = {}; t = {}-{} (strain {}), {steady}",
+            "  gamma_dot = {}: {stress}, pressure = {}, energy = {},              D = {}; overshoot {} at gamma = {}; t = {}-{} (strain {}), {steady}",
             num(rates[i]),
-            pm("stress", i),
-            pm("viscosity", i),
             pm("pressure", i),
             pm("energy", i),
             pm("diffusion", i),

@@ -184,7 +184,11 @@ pub fn write_flow(
          the start-up from the controls' kernels (docs/equations.md (L1)), averaged over the window and the seeds",
     )?;
     // Every seed's own values, rate by rate (seed 0 is the point's own run).
-    let seeds = config.flow.seeds;
+    let seeds = points
+        .iter()
+        .map(|p| p.seeds.plain.len())
+        .max()
+        .unwrap_or(0);
     w.dimension_scale(
         "seed",
         Array1::from_shape_fn(seeds, |k| k as f64).view(),
@@ -207,7 +211,8 @@ pub fn write_flow(
         "stress",
         &|p| &p.seeds.plain,
         "eps",
-        "steady stress of each seed's start-up (flow/stress_over_seeds is their mean)",
+        "steady stress of each seed's start-up (flow/stress_over_seeds is their mean; NaN \
+         past the rate's flow/seeds)",
     )?;
     per_seed(
         "heaviest_family",
@@ -304,7 +309,20 @@ pub fn write_flow(
             "seconds",
             |p| p.convergence.seconds,
             "s",
-            "wall time of the run",
+            "wall time of seed 0's start-up",
+        ),
+        (
+            "seconds_total",
+            |p| p.seeds.seconds,
+            "s",
+            "wall time of all the rate's solves (every seed, and the controls)",
+        ),
+        (
+            "seeds",
+            |p| p.seeds.plain.len() as f64,
+            "1",
+            "independent seeds run at this rate (flow.seeds, or as many as \
+             flow.target_error needed)",
         ),
     ] {
         per_rate(name, &get, units, desc)?;
@@ -440,6 +458,10 @@ pub fn write_flow(
     w.attr_f64(c, "steady_fraction", config.flow.steady_fraction)?;
     w.attr_f64(c, "drift_tolerance", tol)?;
     w.attr_u64(c, "seeds", config.flow.seeds as u64)?;
+    if let Some(target) = config.flow.target_error {
+        w.attr_f64(c, "target_error", target)?;
+        w.attr_u64(c, "max_seeds", config.budget().max as u64)?;
+    }
     let listed: Vec<String> = skipped.iter().map(|r| r.to_string()).collect();
     w.attr_str(c, "skipped_rates", &listed.join(", "))?;
     w.attr_str(
