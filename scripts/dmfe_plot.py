@@ -54,8 +54,8 @@ def open_dmfe(path, solver):
         f = h5py.File(path, "r")
     except OSError:
         raise UsageError(f"{path}: not an HDF5 file (or unreadable)") from None
-    fmt = _plain(f.attrs.get("dmfe_format"))
-    found = _plain(f.attrs.get("solver"))
+    fmt = plain(f.attrs.get("dmfe_format"))
+    found = plain(f.attrs.get("solver"))
     if fmt is None:
         f.close()
         raise UsageError(f"{path}: not a dmfe output file (no 'dmfe_format' attribute)")
@@ -93,7 +93,7 @@ class DmfeFile:
         return self.data[name]
 
 
-def _plain(value):
+def plain(value):
     """An HDF5 attribute as a Python scalar or str (numpy scalars and bytes unwrapped)."""
     if isinstance(value, bytes):
         return value.decode()
@@ -117,12 +117,12 @@ def read(path, solver, groups, max_ndim=2):
                 if ds.ndim > max_ndim:
                     continue
                 d.data[f"{g}/{name}"] = ds[()]
-                d.dims[f"{g}/{name}"] = [_plain(dim.label) for dim in ds.dims]
-                d.units[f"{g}/{name}"] = _plain(ds.attrs.get("units", ""))
+                d.dims[f"{g}/{name}"] = [plain(dim.label) for dim in ds.dims]
+                d.units[f"{g}/{name}"] = plain(ds.attrs.get("units", ""))
         for g, target in (("config", d.config), ("summary", d.summary)):
             if g in f:
-                target.update({k: _plain(v) for k, v in f[g].attrs.items()})
-        text = _plain(f.attrs.get("config_toml", ""))
+                target.update({k: plain(v) for k, v in f[g].attrs.items()})
+        text = plain(f.attrs.get("config_toml", ""))
         try:
             d.toml = tomllib.loads(text) if text else {}
         except tomllib.TOMLDecodeError:

@@ -21,6 +21,13 @@ seeds of one setup (their noise is correlated), in quadrature otherwise. --fit L
 sigma = A gamma_dot^n to the rates in [LO, HI] by weighted least squares in ln sigma (which
 treats the points as independent).
 
+With --linear RUN.h5 [RUN2.h5 ...] (`dmfe run` outputs of the same state point without
+driving, long enough to cover every window), each row also gets the linear response of its
+own start-up, sigma_lin = F beta gamma_dot <int_0^t M_C0(t, s) ds> (docs/equations.md (L1),
+the trapezoid in s, the mean <> over the row's steady window), and sigma/sigma_lin: 1 where
+the start-up responds linearly, below 1 where it thins. sigma_lin's error is the scatter of
+the runs given (two or more; none from one), combined with sigma's in quadrature.
+
 The error bars are those of the seeds' scatter (flow/stress_over_seeds): a rate with a
 single seed has none and is listed but left out of the exponents and the fit. A point judged
 not steady by any of its files is marked '*'.
@@ -29,8 +36,10 @@ Examples:
   dmfe flow runs/flow-liquid.toml
   scripts/flow_curve.py flow-liquid.h5 --eta 0.694
   scripts/flow_curve.py a.h5 b.h5 c.h5 --fit 0.3 3 --csv curve.csv
+  scripts/flow_curve.py a.h5 --linear eq1.h5 eq2.h5
 
-Exit code 2, with a one-line message, for a file that is not a `dmfe flow` output, for
+Exit code 2, with a one-line message, for a file that is not a `dmfe flow` output (or, for
+--linear, a `dmfe run` output of another state point, with driving, or too short), for
 overlapping seeds, or for a fit range with fewer than two rates.
 """
 
@@ -56,8 +65,12 @@ def setup_of(config_toml):
     return repr(sorted((t, sorted(v.items()) if isinstance(v, dict) else v) for t, v in cfg.items()))
 
 
+# Config attributes a --linear run must share with the flow files.
+_STATE = ("potential", "phi_hat", "T", "T0", "eps", "zeta_hat")
+
+
 def read_points(path):
-    """(setup, rate, F, first seed, per-seed stresses, steady) for each rate of one file."""
+    """(setup, rate, F, first seed, per-seed stresses, steady, window, state) per rate."""
     with dp.open_dmfe(path, "flow") as f:
         config = f.attrs.get("config_toml")
         if isinstance(config, bytes):
@@ -70,18 +83,51 @@ def read_points(path):
         rates = f["rate"][()]
         stresses = f["seeds/stress"][()]
         steady = f["flow/steady"][()]
+        windows = np.stack([f["flow/window_start"][()], f["flow/window_end"][()]], axis=1)
+        dt = float(f["config"].attrs["dt"])
+        state = {k: f["config"].attrs.get(k) for k in _STATE}
         # Rates of one file may have different seed counts (flow.target_error): NaN past them.
         counts = f["flow/seeds"][()].astype(int) if "flow/seeds" in f else [stresses.shape[1]] * len(rates)
     setup = setup_of(config)
-    return [(setup, float(r), big_f, seed, np.asarray(stresses[i][:counts[i]], float), bool(steady[i] > 0.5))
+    return [(setup, float(r), big_f, seed, np.asarray(stresses[i][:counts[i]], float), bool(steady[i] > 0.5),
+             (windows[i][0], windows[i][1], dt), state)
             for i, r in enumerate(rates)]
+
+
+class Equilibrium:
+    """beta int_0^t M_C0(t, s) ds at every t of one `dmfe run` at rest (trapezoid in s)."""
+
+    def __init__(self, path, state):
+        with dp.open_dmfe(path, "dynamics") as f:
+            attrs = f["config"].attrs
+            if dp.plain(attrs.get("driving")) != "none":
+                raise dp.UsageError(f"{path}: --linear needs a run without driving")
+            for k, v in state.items():
+                if v is not None and attrs.get(k) is not None and dp.plain(attrs.get(k)) != dp.plain(v):
+                    raise dp.UsageError(f"{path}: {k} = {dp.plain(attrs.get(k))}, the flow files have {dp.plain(v)}")
+            self.t = f["t"][()]
+            m_c = f["kernels/m_c"][()]
+            beta = 1.0 / float(attrs["T"])
+        dt = self.t[1] - self.t[0]
+        self.path = path
+        self.integral = np.array([beta * dt * (m_c[i, : i + 1].sum() - 0.5 * (m_c[i, 0] + m_c[i, i]))
+                                  for i in range(len(self.t))])
+
+    def window_mean(self, start, end, dt):
+        """Mean of the integral over the flow grid t = start, start + dt, ..., end."""
+        times = np.arange(start, end + 0.5 * dt, dt)
+        idx = np.rint(times / (self.t[1] - self.t[0])).astype(int)
+        if idx[-1] >= len(self.t) or np.abs(self.t[np.minimum(idx, len(self.t) - 1)] - times).max() > 1e-6:
+            raise dp.UsageError(f"{self.path}: the window t = {start:g}-{end:g} (dt = {dt:g}) is not on "
+                                f"this run's grid t <= {self.t[-1]:g} (dt = {self.t[1] - self.t[0]:g})")
+        return float(self.integral[idx].mean())
 
 
 class Point:
     """The pooled seeds of one setup at one rate."""
 
-    def __init__(self, setup, rate, big_f):
-        self.setup, self.rate, self.f = setup, rate, big_f
+    def __init__(self, setup, rate, big_f, window):
+        self.setup, self.rate, self.f, self.window = setup, rate, big_f, window
         self.seeds = {}  # seed number -> steady stress
         self.steady = True
         self.label = ""
@@ -142,12 +188,14 @@ def main():
     p.add_argument("--eta", type=float, help="Newtonian viscosity: print sigma/(F eta gamma_dot)")
     p.add_argument("--fit", type=float, nargs=2, metavar=("LO", "HI"),
                    help="fit sigma = A gamma_dot^n to the rates in [LO, HI]")
+    p.add_argument("--linear", nargs="+", metavar="RUN",
+                   help="`dmfe run` outputs at rest: the linear response of each row's start-up")
     p.add_argument("--csv", help="also write the table to this CSV file")
     a = p.parse_args()
 
-    points, setups, files_of = {}, [], {}
+    points, setups, files_of, state = {}, [], {}, None
     for path in a.files:
-        for setup, rate, big_f, first, values, steady in read_points(path):
+        for setup, rate, big_f, first, values, steady, window, state in read_points(path):
             if setup not in setups:
                 setups.append(setup)
                 files_of[setup] = []
@@ -155,18 +203,22 @@ def main():
                 files_of[setup].append(path)
             key = (setup, rate)
             if key not in points:
-                points[key] = Point(setup, rate, big_f)
+                points[key] = Point(setup, rate, big_f, window)
             points[key].add(path, first, values, steady)
     for pt in points.values():
         pt.label = pt_label(setups.index(pt.setup))
     rows = sorted(points.values(), key=lambda q: (q.rate, q.label))
 
+    runs = [Equilibrium(path, state) for path in a.linear or []]
     header = ["rate", "setup", "seeds", "stress", "stress_se", "relative_se", "viscosity"]
     if a.eta is not None:
         header.append("over_newtonian")
+    if runs:
+        header += ["stress_linear", "stress_linear_se", "over_linear", "over_linear_se"]
     table = []
     print(f"{'gamma_dot':>10} {'setup':>5} {'seeds':>5} {'sigma':>22} {'rel.':>7} {'sigma/(F gd)':>20}"
-          + (f" {'sigma/(F eta gd)':>18}" if a.eta is not None else ""))
+          + (f" {'sigma/(F eta gd)':>18}" if a.eta is not None else "")
+          + (f" {'window':>11} {'sigma_lin':>20} {'sigma/sigma_lin':>18}" if runs else ""))
     for q in rows:
         scale = q.f * q.rate
         rel = q.se / abs(q.mean) if q.mean else math.nan
@@ -176,6 +228,15 @@ def main():
         if a.eta is not None:
             line += f" {q.mean / (scale * a.eta):>7.4f} +- {q.se / (scale * a.eta):<7.2g}"
             row.append(q.mean / (scale * a.eta))
+        if runs:
+            start, end, dt = q.window
+            lin = np.array([scale * r.window_mean(start, end, dt) for r in runs])
+            lm = lin.mean()
+            lse = lin.std(ddof=1) / math.sqrt(len(lin)) if len(lin) > 1 else math.nan
+            ratio = q.mean / lm
+            rse = abs(ratio) * math.hypot(q.se / q.mean, lse / lm if len(lin) > 1 else 0.0)
+            line += f" {start:>5.3g}-{end:<5.3g} {lm:>9.4g} +- {lse:<8.2g} {ratio:>7.4f} +- {rse:<7.2g}"
+            row += [lm, lse, ratio, rse]
         print(line + ("" if q.steady else " *"))
         table.append(row)
 

@@ -91,8 +91,14 @@ check "dmfe flow, seeds 6-7" "$dmfe" flow runs/flow-liquid.toml -q -o "$tmp/flow
   --set population.size=2000 --set grid.t_max=4 --set population.seed=6
 check "dmfe flow, another setup" "$dmfe" flow runs/flow-liquid.toml -q -o "$tmp/flow_dt.h5" --set grid.steps=20 \
   --set population.size=2000 --set grid.t_max=4 --set flow.rates="[1.0]"
+check "dmfe run at rest, t <= 4" "$dmfe" run runs/quickstart.toml -q -o "$tmp/rest4.h5" --set grid.t_max=4 \
+  --set grid.steps=40 --set population.size=2000
+check "dmfe run at rest, another seed" "$dmfe" run runs/quickstart.toml -q -o "$tmp/rest4b.h5" --set grid.t_max=4 \
+  --set grid.steps=40 --set population.size=2000 --set population.seed=2
 check "flow_curve.py pools seeds" python3 scripts/flow_curve.py "$tmp/flow.h5" "$tmp/flow67.h5" "$tmp/flow_dt.h5" \
-  --eta 0.7 --fit 0.3 3 --csv "$tmp/curve.csv"
+  --eta 0.7 --fit 0.3 3 --csv "$tmp/curve.csv" --linear "$tmp/rest4.h5" "$tmp/rest4b.h5"
+check "flow_curve.py refuses a run too short for the windows" refused python3 scripts/flow_curve.py \
+  "$tmp/flow.h5" --linear "$tmp/liq.h5"
 check "flow_curve.py numbers" python3 - "$tmp" <<'PY'
 import csv, sys
 import h5py, numpy as np
@@ -107,6 +113,22 @@ for r, x in zip(a, pooled):
     assert abs(float(r["stress"]) - x.mean()) < 1e-12, (r, x)
     assert abs(float(r["stress_se"]) - x.std(ddof=1) / 2) < 1e-12, (r, x)
     assert abs(float(r["over_newtonian"]) - x.mean() / (0.7 * float(r["rate"]))) < 1e-12, r
+# The linear response of each row's window: F beta gamma_dot times the window mean of
+# int_0^t M_C0(t, s) ds over the two runs at rest (T = 0.5, F = 1).
+trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 has only trapz
+f = h5py.File(f"{tmp}/flow.h5")
+start, end = f["flow/window_start"][()], f["flow/window_end"][()]
+for k, r in enumerate(a):
+    lin = []
+    for name in ("rest4", "rest4b"):
+        g = h5py.File(f"{tmp}/{name}.h5")
+        t, m = g["t"][()], g["kernels/m_c"][()]
+        inside = (t >= start[k] - 1e-9) & (t <= end[k] + 1e-9)
+        lin.append(np.mean([2.0 * float(r["rate"]) * trapezoid(m[i, : i + 1], t[: i + 1])
+                            for i in np.flatnonzero(inside)]))
+    assert abs(float(r["stress_linear"]) - np.mean(lin)) < 1e-12, (r, lin)
+    assert abs(float(r["stress_linear_se"]) - abs(lin[0] - lin[1]) / 2) < 1e-12, (r, lin)
+    assert abs(float(r["over_linear"]) - float(r["stress"]) / np.mean(lin)) < 1e-12, r
 b = [r for r in rows if r["setup"] == "B"]
 assert len(b) == 1 and float(b[0]["rate"]) == 1.0 and int(b[0]["seeds"]) == 2, b
 PY
