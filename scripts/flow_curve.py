@@ -25,8 +25,9 @@ With --linear RUN.h5 [RUN2.h5 ...] (`dmfe run` outputs of the same state point w
 driving, long enough to cover every window), each row also gets the linear response of its
 own start-up, sigma_lin = F beta gamma_dot <int_0^t M_C0(t, s) ds> (docs/equations.md (L1),
 the trapezoid in s, the mean <> over the row's steady window), and sigma/sigma_lin: 1 where
-the start-up responds linearly, below 1 where it thins. sigma_lin's error is the scatter of
-the runs given (two or more; none from one), combined with sigma's in quadrature.
+the start-up responds linearly, below 1 where it thins. A row uses the runs with its own dt
+when there are any (the scheme's kernels depend on dt), else all. sigma_lin's error is the
+scatter of those runs (two or more; none from one), combined with sigma's in quadrature.
 
 The error bars are those of the seeds' scatter (flow/stress_over_seeds): a rate with a
 single seed has none and is listed but left out of the exponents and the fit. A point judged
@@ -108,7 +109,7 @@ class Equilibrium:
             self.t = f["t"][()]
             m_c = f["kernels/m_c"][()]
             beta = 1.0 / float(attrs["T"])
-        dt = self.t[1] - self.t[0]
+        dt = self.dt = float(self.t[1] - self.t[0])
         self.path = path
         self.integral = np.array([beta * dt * (m_c[i, : i + 1].sum() - 0.5 * (m_c[i, 0] + m_c[i, i]))
                                   for i in range(len(self.t))])
@@ -230,7 +231,10 @@ def main():
             row.append(q.mean / (scale * a.eta))
         if runs:
             start, end, dt = q.window
-            lin = np.array([scale * r.window_mean(start, end, dt) for r in runs])
+            # The runs at the row's own dt when there are any (the kernels of the scheme
+            # depend on dt), else all of them.
+            same_dt = [r for r in runs if abs(r.dt - dt) < 1e-9 * dt]
+            lin = np.array([scale * r.window_mean(start, end, dt) for r in same_dt or runs])
             lm = lin.mean()
             lse = lin.std(ddof=1) / math.sqrt(len(lin)) if len(lin) > 1 else math.nan
             ratio = q.mean / lm
