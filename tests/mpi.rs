@@ -124,14 +124,16 @@ fn a_checkpoint_resumes_on_another_number_of_ranks() {
     assert_same_results(&dir.path().join("ref.h5"), &dir.path().join("out.h5"));
 }
 
-/// A flow curve (two rates, two seeds, with unstrained controls and antithetic pairs) on 2
-/// ranks is the single-process curve bit for bit; a rate that does not converge is skipped on every rank
-/// (said once), and a curve with no rate left fails on every rank without hanging.
+/// A flow curve (two rates, 4-6 seeds by flow.target_error, with unstrained controls and
+/// antithetic pairs) on 2 ranks is the single-process curve bit for bit, seeds included; a
+/// rate that does not converge is skipped on every rank (said once), and a curve with no
+/// rate left fails on every rank without hanging.
 #[test]
 fn a_flow_curve_on_ranks_is_the_single_process_curve() {
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
-        "{}[flow]\nrates = [0.5, 2.0]\nstrain = 2.0\nt_min = 1.0\nseeds = 2\n",
+        "{}[flow]\nrates = [0.5, 2.0]\nstrain = 2.0\nt_min = 1.0\nseeds = 4\n\
+         target_error = 0.2\nmax_seeds = 6\n",
         CONFIG
             .replace(
                 "[driving]\nkind = \"shear\"\nschedule = \"rate\"\ngamma_dot = 0.5\n",
