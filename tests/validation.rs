@@ -484,31 +484,8 @@ fn flow_point_matches(name: &str, sets: &[&str], relative: f64, reference: (f64,
 #[test]
 #[ignore]
 fn flow_curve_thins_at_three_percent() {
-    let read = flow_example_rates("flow-thinning.toml", &[]);
-    let (s, se) = (
-        read("flow/stress_over_seeds"),
-        read("flow/stress_over_seeds_se"),
-    );
-    let (rates, seeds) = (read("rate"), read("flow/seeds"));
-    assert_eq!(rates, vec![0.3, 1.0, 3.0]);
-    for i in 0..3 {
-        println!(
-            "gamma_dot = {}: stress {:.5} +- {:.5} ({:.1}%, {} seeds)",
-            rates[i],
-            s[i],
-            se[i],
-            100.0 * se[i] / s[i],
-            seeds[i]
-        );
-        assert!(
-            se[i] <= 0.03 * s[i],
-            "rate {}: {} +- {}",
-            rates[i],
-            s[i],
-            se[i]
-        );
-    }
-    assert!(read("flow/steady").iter().all(|&x| x == 1.0));
+    let rates = [0.3, 1.0, 3.0];
+    let (s, se) = flow_curve_at_target("flow-thinning.toml", &rates, 0.03);
     for (i, (r, r_se)) in [(1, (0.2462, 0.0048)), (2, (0.3177, 0.0065))] {
         let z = (s[i] - r).abs() / (se[i] * se[i] + r_se * r_se).sqrt();
         assert!(
@@ -545,31 +522,7 @@ fn flow_curve_thins_at_three_percent() {
 #[test]
 #[ignore]
 fn flow_curve_leaves_the_newtonian_line() {
-    let read = flow_example_rates("flow-crossover.toml", &[]);
-    let (s, se) = (
-        read("flow/stress_over_seeds"),
-        read("flow/stress_over_seeds_se"),
-    );
-    let (rates, seeds) = (read("rate"), read("flow/seeds"));
-    assert_eq!(rates, vec![0.05, 0.1]);
-    for i in 0..2 {
-        println!(
-            "gamma_dot = {}: stress {:.5} +- {:.5} ({:.1}%, {} seeds)",
-            rates[i],
-            s[i],
-            se[i],
-            100.0 * se[i] / s[i],
-            seeds[i]
-        );
-        assert!(
-            se[i] <= 0.03 * s[i],
-            "rate {}: {} +- {}",
-            rates[i],
-            s[i],
-            se[i]
-        );
-    }
-    assert!(read("flow/steady").iter().all(|&x| x == 1.0));
+    let (s, se) = flow_curve_at_target("flow-crossover.toml", &[0.05, 0.1], 0.03);
     let (other, other_se) = (0.0568, 0.0039);
     assert!(
         (s[1] - other).abs() < 3.0 * se[1].hypot(other_se),
@@ -584,4 +537,36 @@ fn flow_curve_leaves_the_newtonian_line() {
         s[1],
         se[1]
     );
+}
+
+/// Runs the flow example `runs/NAME` (with `flow.target_error`) and checks that its rates are
+/// `rates`, that each one's mean stress over its seeds has a relative error of at most
+/// `target`, and that each is judged steady; returns the means and their errors.
+fn flow_curve_at_target(name: &str, rates: &[f64], target: f64) -> (Vec<f64>, Vec<f64>) {
+    let read = flow_example_rates(name, &[]);
+    let (s, se) = (
+        read("flow/stress_over_seeds"),
+        read("flow/stress_over_seeds_se"),
+    );
+    let seeds = read("flow/seeds");
+    assert_eq!(read("rate"), rates);
+    for i in 0..rates.len() {
+        println!(
+            "gamma_dot = {}: stress {:.5} +- {:.5} ({:.1}%, {} seeds)",
+            rates[i],
+            s[i],
+            se[i],
+            100.0 * se[i] / s[i],
+            seeds[i]
+        );
+        assert!(
+            se[i] <= target * s[i],
+            "rate {}: {} +- {}",
+            rates[i],
+            s[i],
+            se[i]
+        );
+    }
+    assert!(read("flow/steady").iter().all(|&x| x == 1.0));
+    (s, se)
 }
